@@ -1,0 +1,9 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+// Keys of the methods by which Connection and ProtocolConsumer cooperate;
+// not exported from the package, so users cannot call them.
+
+/** `consumer[kAttach](connection)`: the consumer now runs on `connection`. */
+export const kAttach: unique symbol = Symbol("pulsar.attach");
+
+/** `connection[kFinished](consumer)`: `consumer` has finished. */
+export const kFinished: unique symbol = Symbol("pulsar.finished");

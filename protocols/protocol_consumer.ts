@@ -1,0 +1,275 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `ProtocolConsumer`: one request/response on a connection.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
+import { formatAddress } from "../transports/_address.ts";
+import { kAttach, kFinished } from "./_internal.ts";
+import { EventHandler, type EventNames } from "./events.ts";
+
+/** A request that can write itself: what `startRequest()` sends by default. */
+export interface Encodable {
+  /**
+   * The bytes to send.
+   *
+   * @returns The encoded request.
+   */
+  encode(): Uint8Array;
+}
+
+/** Builds a new consumer for each request. */
+export type ConsumerFactory<
+  C extends ProtocolConsumer = ProtocolConsumer,
+> = () => C;
+
+/**
+ * What builds consumers for a connection: a producer (server or client). It
+ * copies its many-times event handlers onto each consumer it builds.
+ */
+export interface ProducerInterface {
+  /**
+   * Builds a consumer with `factory`, copying the producer's hooks onto it.
+   *
+   * @param factory The factory to call.
+   * @returns The new consumer.
+   */
+  buildConsumer<C extends ProtocolConsumer>(factory: ConsumerFactory<C>): C;
+}
+
+/** What a consumer sees of the connection that runs it. */
+export interface ConsumerConnection {
+  /** The transport, once connected. */
+  readonly transport: SocketTransport | undefined;
+  /** The peer's address, once connected. */
+  readonly address: Deno.Addr | undefined;
+  /** The producer that made the connection, if any. */
+  readonly producer: ProducerInterface | undefined;
+}
+
+/**
+ * The events of a consumer: one-time `preRequest` (data: the request) and
+ * `postRequest` (data: the result; the error as third argument), many-times
+ * `dataReceived` and `dataProcessed` (data: the bytes).
+ */
+export type ConsumerEvents = {
+  preRequest: [owner: ProtocolConsumer, data: unknown];
+  postRequest: [owner: ProtocolConsumer, data: unknown];
+  dataReceived: [owner: ProtocolConsumer, data: Uint8Array];
+  dataProcessed: [owner: ProtocolConsumer, data: Uint8Array];
+};
+
+const CONSUMER_EVENTS: EventNames<ConsumerEvents> = {
+  oneTime: ["preRequest", "postRequest"],
+  manyTimes: ["dataReceived", "dataProcessed"],
+};
+
+/**
+ * Handles exactly one request/response on a connection: a server reads one
+ * request and writes its answer, a client writes one request and reads its
+ * answer. Subclasses implement `dataReceived`, and call `finished()` once the
+ * exchange is complete, returning the bytes they did not use so the next
+ * consumer gets them (pipelining).
+ *
+ * If the connection is lost before `finished()` (a clean end of stream
+ * included), the consumer finishes with a `ConnectionClosedError`: a request
+ * never resolves with half a response.
+ *
+ * @typeParam Req The request type (client side).
+ * @typeParam Res The result type.
+ *
+ * @example A line-echo server consumer
+ * ```ts
+ * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ *
+ * class EchoLine extends ProtocolConsumer<undefined, string> {
+ *   #line = "";
+ *   override dataReceived(data: Uint8Array): Uint8Array | void {
+ *     const end = data.indexOf(10); // "\n"
+ *     const upTo = end < 0 ? data : data.subarray(0, end + 1);
+ *     this.#line += new TextDecoder().decode(upTo);
+ *     if (end < 0) return;
+ *     this.transport!.write(new TextEncoder().encode(this.#line));
+ *     this.finished(this.#line);
+ *     return data.subarray(end + 1);
+ *   }
+ * }
+ * const consumer = new EchoLine();
+ * consumer.finished("done");
+ * console.log(await consumer.onFinished);
+ * ```
+ */
+export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
+  extends EventHandler<ConsumerEvents> {
+  #connection: ConsumerConnection | undefined;
+  #request: Req | undefined;
+  #hasFinished = false;
+  #result: Res | undefined;
+  #error: unknown;
+  #onFinished: PromiseWithResolvers<Res> | undefined;
+
+  /** Builds a consumer not yet attached to a connection. */
+  constructor() {
+    super(CONSUMER_EVENTS);
+  }
+
+  /** The connection running this consumer, once set on one. */
+  get connection(): ConsumerConnection | undefined {
+    return this.#connection;
+  }
+
+  /** The connection's transport. */
+  get transport(): SocketTransport | undefined {
+    return this.#connection?.transport;
+  }
+
+  /** The producer (server or client) of the connection. */
+  get producer(): ProducerInterface | undefined {
+    return this.#connection?.producer;
+  }
+
+  /** The request, on the client side, once started. */
+  get request(): Req | undefined {
+    return this.#request;
+  }
+
+  /** The peer's address. */
+  get address(): Deno.Addr | undefined {
+    return this.#connection?.address;
+  }
+
+  /** Whether `finished()` has been called. */
+  get hasFinished(): boolean {
+    return this.#hasFinished;
+  }
+
+  /**
+   * A promise of the result passed to `finished()`; rejects with its error.
+   * Created on first use, so a failure nobody asked about is not an
+   * unhandled rejection.
+   */
+  get onFinished(): Promise<Res> {
+    if (this.#onFinished === undefined) {
+      this.#onFinished = Promise.withResolvers<Res>();
+      if (this.#hasFinished) this.#settle(this.#onFinished);
+    }
+    return this.#onFinished.promise;
+  }
+
+  /**
+   * Starts the consumer: fires `preRequest`, then, with a request (client
+   * side), calls `startRequest()`. A `preRequest` handler that throws
+   * finishes the consumer with that error.
+   *
+   * @param request The request to send, on the client side.
+   */
+  start(request?: Req): void {
+    this.#request = request;
+    const error = this.fireEvent("preRequest", request);
+    if (error !== undefined) {
+      this.finished(undefined, error);
+      return;
+    }
+    if (request !== undefined) {
+      try {
+        this.startRequest();
+      } catch (thrown) {
+        this.finished(undefined, thrown);
+      }
+    }
+  }
+
+  /**
+   * Sends the request: by default writes `request.encode()`. Override to
+   * stream a request or send it in parts.
+   *
+   * @throws {TypeError} If the request has no `encode()` method.
+   * @throws {ConnectionClosedError} If the connection is closing.
+   */
+  startRequest(): void {
+    const request = this.#request as Partial<Encodable> | undefined;
+    if (typeof request?.encode !== "function") {
+      throw new TypeError(
+        "Cannot send the request: it has no encode() method; " +
+          "override startRequest() to send it",
+      );
+    }
+    const transport = this.transport;
+    if (transport === undefined) {
+      throw new ConnectionClosedError(
+        "Cannot send the request: the consumer has no connection",
+      );
+    }
+    transport.write(request.encode());
+  }
+
+  /**
+   * Handles bytes read from the connection. Call `finished()` once the
+   * exchange is complete, and return the bytes not used, which go to the next
+   * consumer. Returning bytes without having finished is a protocol error
+   * that aborts the connection.
+   *
+   * @param data The bytes read; never overwritten by later reads.
+   * @returns The bytes not used, after `finished()`; or nothing.
+   */
+  abstract dataReceived(data: Uint8Array): Uint8Array | void;
+
+  /**
+   * Ends this consumer's exchange: settles `onFinished`, fires
+   * `postRequest`, and frees the connection for the next consumer. Later
+   * calls are ignored.
+   *
+   * @param result The result, on success.
+   * @param error The failure; `onFinished` rejects with it.
+   */
+  finished(result?: Res, error?: unknown): void {
+    if (this.#hasFinished) return;
+    this.#hasFinished = true;
+    this.#result = result;
+    this.#error = error;
+    if (this.#onFinished !== undefined) this.#settle(this.#onFinished);
+    this.fireEvent("postRequest", result, error);
+    const connection = this.#connection as
+      | (ConsumerConnection & { [kFinished]?(c: ProtocolConsumer): void })
+      | undefined;
+    connection?.[kFinished]?.(this as unknown as ProtocolConsumer);
+  }
+
+  /**
+   * Called when the connection is lost while this consumer is current. By
+   * default, if not finished, finishes with a `ConnectionClosedError` whose
+   * cause is `error`. Override to accept end of stream as the end of a
+   * response (call `finished()` with the result).
+   *
+   * @param error `undefined` for a clean close, the cause otherwise.
+   */
+  connectionLost(error?: Error): void {
+    if (this.#hasFinished) return;
+    const address = formatAddress(this.address);
+    const how = error === undefined ? "closed" : `lost (${error.message})`;
+    this.finished(
+      undefined,
+      new ConnectionClosedError(
+        `Connection to ${address} ${how} before the exchange finished`,
+        { cause: error },
+      ),
+    );
+  }
+
+  /**
+   * Attaches this consumer to a connection. Called by the connection.
+   *
+   * @param connection The connection.
+   */
+  [kAttach](connection: ConsumerConnection): void {
+    this.#connection = connection;
+  }
+
+  #settle(deferred: PromiseWithResolvers<Res>): void {
+    if (this.#error !== undefined) deferred.reject(this.#error);
+    else deferred.resolve(this.#result as Res);
+  }
+}

@@ -1,0 +1,69 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+import {
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  NetError,
+  TimeoutError,
+  TlsError,
+} from "../errors.ts";
+
+/** Whether `error` is Deno's sign that we closed the resource ourselves. */
+export function isClosedByUs(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted;
+}
+
+/**
+ * Turns a failure to connect to `address` into this module's typed error,
+ * keeping Deno's error as `cause`.
+ */
+export function connectError(
+  error: unknown,
+  address: string,
+  timeout: number | undefined,
+): Error {
+  if (error instanceof NetError) return error;
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return new TimeoutError(
+      `Cannot connect to ${address}: timed out after ${timeout} ms`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    return new ConnectionRefusedError(address, { cause: error });
+  }
+  if (error instanceof Deno.errors.NotFound) {
+    return new ConnectionRefusedError(address, {
+      cause: error,
+      reason: "no such socket file",
+    });
+  }
+  if (error instanceof Deno.errors.InvalidData) {
+    return new TlsError(
+      `TLS handshake with ${address} failed: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Turns an I/O failure on an open connection into a
+ * `ConnectionClosedError`, keeping Deno's error as `cause`.
+ */
+export function ioError(error: unknown, address: string): Error {
+  if (error instanceof NetError) return error;
+  let reason = "unknown error";
+  if (error instanceof Deno.errors.ConnectionReset) reason = "reset by peer";
+  else if (error instanceof Deno.errors.BrokenPipe) reason = "broken pipe";
+  else if (error instanceof Deno.errors.ConnectionAborted) {
+    reason = "connection aborted";
+  } else if (error instanceof Deno.errors.InvalidData) {
+    return new TlsError(`TLS error on connection to ${address}: ${error}`, {
+      cause: error,
+    });
+  } else if (error instanceof Error) reason = error.message;
+  return new ConnectionClosedError(`Connection to ${address} lost: ${reason}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,185 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `connect()`: open a TCP, Unix or TLS connection driven by a protocol.
+ *
+ * @module
+ */
+
+import { abortable } from "@std/async/abortable";
+import { TimeoutError } from "../errors.ts";
+import { connectError } from "./_errors.ts";
+import {
+  type ProtocolInterface,
+  SocketTransport,
+  type SocketTransportOptions,
+} from "./socket_transport.ts";
+
+/** TLS options of a client connection. */
+export interface TlsClientOptions {
+  /**
+   * The server name to verify the certificate against (and to send as SNI).
+   *
+   * @default {the connection's hostname}
+   */
+  hostname?: string;
+  /** PEM root certificates trusted in addition to the default roots. */
+  caCerts?: string[];
+  /** ALPN protocols to offer. */
+  alpnProtocols?: string[];
+  /**
+   * Skips the check of the certificate's names against `hostname` (the chain
+   * is still verified).
+   *
+   * @default {false}
+   */
+  unsafelyDisableHostnameVerification?: boolean;
+}
+
+/** Options of `connect()`: an address, and how to reach it. */
+export interface ConnectOptions extends SocketTransportOptions {
+  /**
+   * The host to connect to (TCP and TLS).
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** The port to connect to (TCP and TLS). */
+  port?: number;
+  /** The path of a Unix socket to connect to, instead of a host and port. */
+  path?: string;
+  /**
+   * TLS: `true` for the default roots, or options. The handshake completes
+   * before `connect()` resolves, so a bad certificate fails here.
+   */
+  tls?: boolean | TlsClientOptions;
+  /**
+   * Milliseconds to connect (and finish the TLS handshake) before failing
+   * with `TimeoutError`; 0 for no limit.
+   *
+   * @default {0}
+   */
+  timeout?: number;
+  /** Aborts the attempt; `connect()` rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connects to a TCP, Unix or TLS address and starts a `SocketTransport`
+ * driving a protocol built by `protocolFactory`. Resolves once connected,
+ * after the protocol's `connectionMade`.
+ *
+ * @typeParam P The protocol type.
+ * @param protocolFactory Builds the protocol for the connection.
+ * @param options The address (`hostname` and `port`, or `path`), `tls`,
+ * `timeout`, `signal` and transport options.
+ * @returns The transport and the protocol.
+ * @throws {ConnectionRefusedError} If nobody listens at the address (or the
+ * Unix socket file does not exist).
+ * @throws {TimeoutError} If `timeout` elapses first.
+ * @throws {TlsError} If the TLS handshake fails.
+ * @throws {TypeError} If neither a port nor a path is given.
+ *
+ * @example Connect, write and close
+ * ```ts
+ * import { connect } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const [transport] = await connect(() => new Protocol(), {
+ *   port: listener.addr.port,
+ *   timeout: 1000,
+ * });
+ * using peer = await listener.accept();
+ * transport.write(new TextEncoder().encode("hi"));
+ * transport.close();
+ * await transport.closed;
+ * ```
+ *
+ * @example A refused connection
+ * ```ts
+ * import { connect } from "@pulsar/net/transports";
+ * import { ConnectionRefusedError } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * listener.close();
+ * await assertRejects(
+ *   () => connect(() => new Protocol(), { port }),
+ *   ConnectionRefusedError,
+ *   `Cannot connect to 127.0.0.1:${port}: connection refused`,
+ * );
+ * ```
+ */
+export async function connect<P extends ProtocolInterface>(
+  protocolFactory: () => P,
+  options: ConnectOptions,
+): Promise<[SocketTransport, P]> {
+  const { hostname = "127.0.0.1", port, path, tls, timeout = 0 } = options;
+  if (path === undefined && port === undefined) {
+    throw new TypeError("Cannot connect: give a port or a Unix socket path");
+  }
+  const address = path ?? (hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`);
+  options.signal?.throwIfAborted();
+
+  // One signal for the user's abort and the timeout, so both cancel the
+  // connect op itself rather than leave it to finish unseen.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = timeout > 0
+    ? setTimeout(() =>
+      controller.abort(
+        new TimeoutError(
+          `Cannot connect to ${address}: timed out after ${timeout} ms`,
+        ),
+      ), timeout)
+    : undefined;
+  const signal = controller.signal;
+  let conn: Deno.Conn | undefined;
+  let upgrading: Promise<Deno.TlsConn> | undefined;
+  try {
+    if (path !== undefined) {
+      conn = await Deno.connect({ transport: "unix", path });
+    } else {
+      conn = await Deno.connect({ hostname, port: port!, signal });
+    }
+    signal.throwIfAborted();
+    if (tls) {
+      const tlsOptions = tls === true ? {} : tls;
+      const tcp = conn as Deno.TcpConn;
+      // Nagle is set on the TCP socket first: a TlsConn has no setNoDelay.
+      if (options.noDelay ?? true) tcp.setNoDelay(true);
+      if (options.tcpKeepAlive) tcp.setKeepAlive(true);
+      conn = undefined; // startTls consumes the TCP connection.
+      upgrading = Deno.startTls(tcp, {
+        hostname: tlsOptions.hostname ?? hostname,
+        caCerts: tlsOptions.caCerts,
+        alpnProtocols: tlsOptions.alpnProtocols,
+        unsafelyDisableHostnameVerification:
+          tlsOptions.unsafelyDisableHostnameVerification,
+      });
+      const tlsConn: Deno.TlsConn = await abortable(upgrading, signal);
+      conn = tlsConn;
+      await abortable(tlsConn.handshake(), signal);
+    }
+  } catch (error) {
+    if (conn !== undefined) conn.close();
+    // Aborted during the upgrade: close the connection it may still make.
+    else upgrading?.then((late) => late.close(), () => {});
+    throw connectError(
+      signal.aborted ? signal.reason : error,
+      address,
+      timeout,
+    );
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  const protocol = protocolFactory();
+  const transport = new SocketTransport(conn, protocol, options);
+  return [transport, protocol];
+}

@@ -1,0 +1,254 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * The datagram transport over a `Deno.DatagramConn` (UDP).
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import { formatAddress } from "./_address.ts";
+import { isClosedByUs } from "./_errors.ts";
+import { type BaseProtocolInterface, Transport } from "./transport.ts";
+
+/** What a `DatagramTransport` calls on its protocol: the shape of `DatagramProtocol`. */
+export interface DatagramProtocolInterface extends BaseProtocolInterface {
+  /**
+   * Called once, when the transport is ready.
+   *
+   * @param transport The transport now driving this protocol.
+   */
+  connectionMade(transport: DatagramTransport): void;
+  /**
+   * Called with each datagram received. The bytes are never overwritten, so
+   * they may be kept or sent back as they are.
+   *
+   * @param data The datagram.
+   * @param addr Where it came from.
+   */
+  datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void;
+  /**
+   * Called when a send or a receive failed; the transport stays open.
+   *
+   * @param error The failure.
+   */
+  errorReceived(error: Error): void;
+}
+
+/** The largest UDP payload over IPv4. */
+const MAX_DATAGRAM = 65507;
+/** Datagrams are received into slabs of this many bytes, reused until full. */
+const SLAB = 4 * MAX_DATAGRAM;
+
+/**
+ * A transport over a `Deno.DatagramConn` (UDP; Deno needs `--unstable-net`).
+ * `sendto()` never blocks; received datagrams reach the protocol's
+ * `datagramReceived` as views of a reused slab that are never overwritten, so
+ * no 64 KiB buffer is allocated per datagram.
+ *
+ * Most code gets one from `listenDatagram()`. Building one directly starts it
+ * at once: the constructor calls `connectionMade` and starts receiving.
+ *
+ * @example Send a datagram to yourself
+ * ```ts
+ * import { DatagramTransport } from "@pulsar/net/transports";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const got = Promise.withResolvers<string>();
+ * class Receiver extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array): void {
+ *     got.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ * const conn = Deno.listenDatagram({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   transport: "udp",
+ * });
+ * const transport = new DatagramTransport(conn, new Receiver());
+ * transport.sendto(new TextEncoder().encode("ping"), conn.addr as Deno.NetAddr);
+ * assertEquals(await got.promise, "ping");
+ * transport.close();
+ * await transport.closed;
+ * ```
+ */
+export class DatagramTransport extends Transport<DatagramProtocolInterface> {
+  #conn: Deno.DatagramConn;
+  #remoteAddr: Deno.NetAddr | undefined;
+  #closing = false;
+  #finished = false;
+  #sending = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #receiveLoop: Promise<void> = Promise.resolve();
+
+  /**
+   * Builds the transport and starts it: calls the protocol's
+   * `connectionMade(this)`, then starts receiving.
+   *
+   * @param conn The datagram socket; this transport owns it.
+   * @param protocol The protocol to drive.
+   * @param options `remoteAddr`: where `sendto()` sends when given no address.
+   */
+  constructor(
+    conn: Deno.DatagramConn,
+    protocol: DatagramProtocolInterface,
+    options: { remoteAddr?: Deno.NetAddr } = {},
+  ) {
+    super(protocol);
+    this.#conn = conn;
+    this.#remoteAddr = options.remoteAddr;
+    try {
+      protocol.connectionMade(this);
+    } catch (error) {
+      this.abort(error as Error);
+      return;
+    }
+    if (!this.#closing) this.#receiveLoop = this.#receive();
+  }
+
+  /** The local address. */
+  get localAddr(): Deno.Addr {
+    return this.#conn.addr;
+  }
+
+  /** The default destination of `sendto()`, if one was given. */
+  get remoteAddr(): Deno.NetAddr | undefined {
+    return this.#remoteAddr;
+  }
+
+  /**
+   * Optional information by name: `conn`, `localAddr`, `remoteAddr`.
+   *
+   * @param name The information's name.
+   * @param fallback What to return when there is no such information.
+   * @returns The information, or `fallback`.
+   */
+  override getExtraInfo(name: string, fallback?: unknown): unknown {
+    if (name === "conn") return this.#conn;
+    return super.getExtraInfo(name, fallback);
+  }
+
+  /**
+   * Whether the transport is closing or has closed.
+   *
+   * @returns True once `close()` or `abort()` was called.
+   */
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Sends one datagram without blocking. A failure (a datagram over 65,507
+   * bytes, say) reaches the protocol's `errorReceived`. The transport owns
+   * `data` from now on: do not change it.
+   *
+   * @param data The datagram.
+   * @param addr The destination; defaults to the transport's `remoteAddr`.
+   * @throws {ConnectionClosedError} If the transport is closing.
+   * @throws {TypeError} If there is neither `addr` nor a `remoteAddr`.
+   */
+  sendto(data: Uint8Array, addr: Deno.NetAddr | undefined = this.#remoteAddr): void {
+    if (this.#closing) {
+      throw new ConnectionClosedError(
+        `Cannot send from ${formatAddress(this.localAddr)}: it is closing`,
+      );
+    }
+    if (addr === undefined) {
+      throw new TypeError(
+        "Cannot send a datagram: no address given and no remoteAddr set",
+      );
+    }
+    this.#sending++;
+    this.#conn.send(data, addr).then(
+      () => this.#sent(),
+      (error: unknown) => {
+        this.#sent();
+        if (!this.#finished || !isClosedByUs(error)) this.#errorReceived(error);
+      },
+    );
+  }
+
+  /** Closes the transport once pending sends have completed. Idempotent. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#whenDrained().then(() => this.#finish(undefined));
+  }
+
+  /**
+   * Closes the transport at once; pending sends may be lost.
+   *
+   * @param reason The error passed to the protocol's `connectionLost`.
+   */
+  abort(reason?: Error): void {
+    this.#closing = true;
+    this.#finish(reason);
+  }
+
+  #sent(): void {
+    if (--this.#sending === 0) this.#drained?.resolve();
+  }
+
+  /** Settles once no send is pending. */
+  #whenDrained(): Promise<void> {
+    if (this.#sending === 0) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers();
+    return this.#drained.promise;
+  }
+
+  async #receive(): Promise<void> {
+    let slab = new Uint8Array(SLAB);
+    let offset = 0;
+    while (!this.#closing) {
+      if (slab.length - offset < MAX_DATAGRAM) {
+        slab = new Uint8Array(SLAB);
+        offset = 0;
+      }
+      let data: Uint8Array;
+      let addr: Deno.Addr;
+      try {
+        [data, addr] = await this.#conn.receive(
+          slab.subarray(offset, offset + MAX_DATAGRAM),
+        );
+      } catch (error) {
+        if (this.#finished || isClosedByUs(error)) return;
+        this.#errorReceived(error);
+        continue;
+      }
+      if (this.#closing) return;
+      offset += data.length;
+      try {
+        this.protocol.datagramReceived(data, addr as Deno.NetAddr);
+      } catch (error) {
+        this.abort(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+
+  #errorReceived(error: unknown): void {
+    try {
+      this.protocol.errorReceived(
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    } catch (thrown) {
+      // deno-lint-ignore no-console
+      console.error("Protocol's errorReceived() failed:", thrown);
+    }
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by Deno; nothing to release.
+    }
+    // Let the receive loop and pending sends return, so no op outlives
+    // `closed`.
+    Promise.all([this.#receiveLoop, this.#whenDrained()]).then(() =>
+      this.connectionLost(error)
+    );
+  }
+}

@@ -1,0 +1,289 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `listen()`: accept TCP, Unix or TLS connections, each driven by a protocol.
+ *
+ * @module
+ */
+
+import { delay } from "@std/async/delay";
+import { formatAddress } from "./_address.ts";
+import { isClosedByUs } from "./_errors.ts";
+import {
+  type ProtocolInterface,
+  SocketTransport,
+  type SocketTransportOptions,
+} from "./socket_transport.ts";
+
+/** TLS options of a listener: the certificate chain and key, in PEM. */
+export interface TlsServerOptions {
+  /** The certificate chain, PEM. */
+  cert: string;
+  /** The private key, PEM. */
+  key: string;
+  /** ALPN protocols to accept. */
+  alpnProtocols?: string[];
+}
+
+/** Options of `listen()`: where to listen, and the transports' options. */
+export interface ListenOptions extends SocketTransportOptions {
+  /**
+   * The address to listen on (TCP and TLS).
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port to listen on; 0 picks a free one (see `addr`).
+   *
+   * @default {0}
+   */
+  port?: number;
+  /** A Unix socket path to listen on, instead of a host and port. */
+  path?: string;
+  /** Listen with TLS, with this certificate and key. */
+  tls?: TlsServerOptions;
+  /**
+   * The listen backlog: connections the kernel queues while none is
+   * accepted.
+   *
+   * @default {511}
+   */
+  backlog?: number;
+  /**
+   * Called with each accepted transport, after its protocol's
+   * `connectionMade`.
+   */
+  onTransport?: (transport: SocketTransport) => void;
+}
+
+/** How long to wait before accepting again after an accept failure. */
+const ACCEPT_RETRY_DELAY = 100;
+
+/**
+ * A listening socket that accepts connections and starts a `SocketTransport`
+ * with a new protocol for each. Returned by `listen()`.
+ *
+ * @example Accept a connection, then dispose of everything
+ * ```ts
+ * import { connect, listen } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using listener = listen(() => new Protocol(), { port: 0 });
+ * const [client] = await connect(() => new Protocol(), {
+ *   port: listener.addr.port,
+ * });
+ * while (listener.transports.size === 0) await new Promise((r) => setTimeout(r, 1));
+ * assertEquals(listener.transports.size, 1);
+ * client.close();
+ * await client.closed;
+ * ```
+ */
+export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
+  #listener: Deno.Listener;
+  #protocolFactory: () => P;
+  #options: ListenOptions;
+  #transports = new Set<SocketTransport>();
+  #accepting = true;
+  #resume: PromiseWithResolvers<void> | undefined;
+  #closing = new AbortController();
+  #loop: Promise<void>;
+
+  /**
+   * Starts accepting on an open Deno listener.
+   *
+   * @param listener The Deno listener; this object owns it.
+   * @param protocolFactory Builds a protocol per connection.
+   * @param options Transport options, and `onTransport`.
+   */
+  constructor(
+    listener: Deno.Listener,
+    protocolFactory: () => P,
+    options: ListenOptions = {},
+  ) {
+    this.#listener = listener;
+    this.#protocolFactory = protocolFactory;
+    this.#options = options;
+    this.#loop = this.#accept();
+  }
+
+  /** The bound address: with port 0, the port picked. */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** The bound address, a Unix socket's included. */
+  get localAddr(): Deno.Addr {
+    return this.#listener.addr;
+  }
+
+  /** The transports accepted and not yet closed. */
+  get transports(): ReadonlySet<SocketTransport> {
+    return this.#transports;
+  }
+
+  /**
+   * Whether connections are being accepted.
+   *
+   * @returns False while paused or once closed.
+   */
+  isAccepting(): boolean {
+    return this.#accepting && !this.#closing.signal.aborted;
+  }
+
+  /**
+   * Stops accepting: new clients wait in the listen backlog until
+   * `resumeAccepting()`.
+   */
+  pauseAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Accepts again after `pauseAccepting()`. */
+  resumeAccepting(): void {
+    if (this.#accepting) return;
+    this.#accepting = true;
+    this.#resume?.resolve();
+    this.#resume = undefined;
+  }
+
+  /**
+   * Stops listening; open transports are left alone. Idempotent.
+   *
+   * @returns A promise settled once the accept loop has ended.
+   */
+  close(): Promise<void> {
+    if (!this.#closing.signal.aborted) {
+      this.#closing.abort();
+      this.#resume?.resolve();
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    return this.#loop;
+  }
+
+  /**
+   * Stops listening, closes every open transport, and waits for them.
+   *
+   * @returns A promise settled once everything has closed.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+    const closing = [...this.#transports].map((transport) => {
+      transport.close();
+      return transport.closed;
+    });
+    await Promise.all(closing);
+  }
+
+  async #accept(): Promise<void> {
+    const closing = this.#closing.signal;
+    while (!closing.aborted) {
+      if (!this.#accepting) {
+        this.#resume = Promise.withResolvers();
+        await this.#resume.promise;
+        continue;
+      }
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (closing.aborted || isClosedByUs(error)) return;
+        // Out of file descriptors, say: report, wait a little, go on.
+        // deno-lint-ignore no-console
+        console.error(
+          `Cannot accept on ${formatAddress(this.#listener.addr)}:`,
+          error,
+        );
+        await delay(ACCEPT_RETRY_DELAY, { signal: closing }).catch(() => {});
+        continue;
+      }
+      this.#start(conn);
+    }
+  }
+
+  #start(conn: Deno.Conn): void {
+    let transport: SocketTransport;
+    try {
+      transport = new SocketTransport(
+        conn,
+        this.#protocolFactory(),
+        this.#options,
+      );
+    } catch (error) {
+      conn.close();
+      // deno-lint-ignore no-console
+      console.error("Cannot start a transport for an accepted connection:", error);
+      return;
+    }
+    if (transport.isClosing()) return;
+    this.#transports.add(transport);
+    transport.closed.then(() => this.#transports.delete(transport));
+    this.#options.onTransport?.(transport);
+  }
+}
+
+/**
+ * Listens on a TCP, Unix or TLS address and drives each accepted connection
+ * with a `SocketTransport` and a new protocol from `protocolFactory`.
+ *
+ * @typeParam P The protocol type.
+ * @param protocolFactory Builds the protocol for each connection.
+ * @param options The address (`hostname` and `port`, or `path`), `tls`,
+ * `backlog` and transport options.
+ * @returns The listener, already accepting.
+ * @throws {Deno.errors.AddrInUse} If the address is taken.
+ *
+ * @example An echo server
+ * ```ts
+ * import { connect, listen } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ * class Once extends Protocol {
+ *   reply = Promise.withResolvers<string>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.reply.resolve(new TextDecoder().decode(data));
+ *     this.transport!.close();
+ *   }
+ * }
+ *
+ * await using server = listen(() => new Echo(), { port: 0 });
+ * const [transport, client] = await connect(() => new Once(), {
+ *   port: server.addr.port,
+ * });
+ * transport.write(new TextEncoder().encode("ping"));
+ * assertEquals(await client.reply.promise, "ping");
+ * await transport.closed;
+ * ```
+ */
+export function listen<P extends ProtocolInterface>(
+  protocolFactory: () => P,
+  options: ListenOptions = {},
+): SocketListener<P> {
+  const { hostname = "127.0.0.1", port = 0, path, tls, backlog } = options;
+  let listener: Deno.Listener;
+  if (path !== undefined) {
+    listener = Deno.listen({ transport: "unix", path });
+  } else if (tls !== undefined) {
+    listener = Deno.listenTls({
+      hostname,
+      port,
+      cert: tls.cert,
+      key: tls.key,
+      alpnProtocols: tls.alpnProtocols,
+      tcpBacklog: backlog,
+    });
+  } else {
+    listener = Deno.listen({ hostname, port, tcpBacklog: backlog });
+  }
+  return new SocketListener(listener, protocolFactory, options);
+}

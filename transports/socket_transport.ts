@@ -1,0 +1,511 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * The stream transport over a `Deno.Conn`: TCP, Unix or TLS.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import { formatAddress } from "./_address.ts";
+import { ioError, isClosedByUs } from "./_errors.ts";
+import { type BaseProtocolInterface, Transport } from "./transport.ts";
+
+/** What a `SocketTransport` calls on its protocol: the shape of `Protocol`. */
+export interface ProtocolInterface extends BaseProtocolInterface {
+  /**
+   * Called once, when the transport is ready.
+   *
+   * @param transport The transport now driving this protocol.
+   */
+  connectionMade(transport: SocketTransport): void;
+  /**
+   * Called with each chunk read. The chunk is never overwritten, so it may be
+   * kept or written back as it is.
+   *
+   * @param data The bytes read.
+   */
+  dataReceived(data: Uint8Array): void;
+  /**
+   * Called at most once, when the peer closed its writing side. Return true
+   * to keep this side open for writing (half-close); otherwise the transport
+   * closes.
+   *
+   * @returns Whether to keep the transport open for writing.
+   */
+  eofReceived(): boolean | void;
+}
+
+/** The write-buffer limits of a transport, in bytes. */
+export interface WriteBufferLimits {
+  /**
+   * Above this many buffered bytes the protocol's `pauseWriting()` is called.
+   *
+   * @default {65536}
+   */
+  high?: number;
+  /**
+   * At or below this many buffered bytes, after a pause, the protocol's
+   * `resumeWriting()` is called.
+   *
+   * @default {high / 4}
+   */
+  low?: number;
+}
+
+/** Options of a `SocketTransport`. */
+export interface SocketTransportOptions {
+  /**
+   * Sets TCP_NODELAY (no Nagle delay) on TCP connections. TLS connections
+   * made by `connect()` get it on their TCP socket; accepted TLS connections
+   * cannot (Deno has no such call for them).
+   *
+   * @default {true}
+   */
+  noDelay?: boolean;
+  /**
+   * Turns on TCP keep-alive probes (not a server's idle timeout).
+   *
+   * @default {false}
+   */
+  tcpKeepAlive?: boolean;
+  /**
+   * The most bytes one read may return.
+   *
+   * @default {65536}
+   */
+  readSize?: number;
+  /** The initial write-buffer limits. */
+  writeBufferLimits?: WriteBufferLimits;
+}
+
+const DEFAULT_HIGH = 64 * 1024;
+/** Queued writes smaller than this are joined into one socket write. */
+const COALESCE = 64 * 1024;
+
+function checkSize(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot use ${name} "${value}": it must be a non-negative integer`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A transport over a `Deno.Conn` (TCP, Unix or TLS), with asyncio's
+ * semantics:
+ *
+ * - `write()` never blocks and never loses a byte: what the socket does not
+ *   take at once is buffered and flushed in order. It takes ownership of the
+ *   bytes: do not change them after the call.
+ * - Flow control both ways: the protocol's `pauseWriting()` and
+ *   `resumeWriting()` at the write-buffer limits; `pauseReading()` and
+ *   `resumeReading()` stop and restart reading so a slow protocol pushes back
+ *   on its peer.
+ * - The protocol gets `connectionMade` once, `dataReceived` any number of
+ *   times, `eofReceived` at most once, then `connectionLost` exactly once.
+ * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
+ *   the protocol is a view that is never overwritten.
+ *
+ * Most code gets one from `connect()` or `listen()`. Building one directly
+ * starts it at once: the constructor calls `connectionMade` and starts reading.
+ *
+ * @example Echo a line over a direct transport
+ * ```ts
+ * import { SocketTransport } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect(listener.addr);
+ * const transport = new SocketTransport(await listener.accept(), new Echo());
+ * await client.write(new TextEncoder().encode("hello"));
+ * const buf = new Uint8Array(5);
+ * await client.read(buf);
+ * assertEquals(new TextDecoder().decode(buf), "hello");
+ * client.close();
+ * await transport.closed;
+ * ```
+ */
+export class SocketTransport extends Transport<ProtocolInterface> {
+  #conn: Deno.Conn;
+  #address: string;
+  #readSize: number;
+  #high = DEFAULT_HIGH;
+  #low = DEFAULT_HIGH / 4;
+
+  #closing = false;
+  #finished = false;
+  #eofReceived = false;
+  #eofWritten = false;
+
+  #reading = true;
+  #resume: PromiseWithResolvers<void> | undefined;
+  #readLoop: Promise<void> = Promise.resolve();
+
+  #queue: Uint8Array[] = [];
+  #bufferSize = 0;
+  #flushing: Promise<void> | undefined;
+  #writePaused = false;
+
+  /**
+   * Builds the transport and starts it: calls the protocol's
+   * `connectionMade(this)`, then starts reading.
+   *
+   * @param conn The connection to drive; this transport owns it.
+   * @param protocol The protocol to drive.
+   * @param options Socket options, read size and write-buffer limits.
+   * @throws {RangeError} If a size or limit is not a non-negative integer.
+   */
+  constructor(
+    conn: Deno.Conn,
+    protocol: ProtocolInterface,
+    options: SocketTransportOptions = {},
+  ) {
+    super(protocol);
+    this.#conn = conn;
+    this.#address = formatAddress(conn.remoteAddr);
+    this.#readSize = checkSize("readSize", options.readSize ?? 65536) || 65536;
+    if (options.writeBufferLimits) {
+      this.setWriteBufferLimits(options.writeBufferLimits);
+    }
+    if ("setNoDelay" in conn) {
+      const tcp = conn as Deno.TcpConn;
+      if (options.noDelay ?? true) tcp.setNoDelay(true);
+      if (options.tcpKeepAlive) tcp.setKeepAlive(true);
+    }
+    try {
+      protocol.connectionMade(this);
+    } catch (error) {
+      this.abort(error as Error);
+      return;
+    }
+    if (!this.#closing) this.#readLoop = this.#read();
+  }
+
+  /** The underlying Deno connection. */
+  get conn(): Deno.Conn {
+    return this.#conn;
+  }
+
+  /** The local address. */
+  get localAddr(): Deno.Addr {
+    return this.#conn.localAddr;
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.Addr {
+    return this.#conn.remoteAddr;
+  }
+
+  /**
+   * Optional information by name: `conn`, `localAddr`, `remoteAddr`,
+   * `peername` (the peer's address as text).
+   *
+   * @param name The information's name.
+   * @param fallback What to return when there is no such information.
+   * @returns The information, or `fallback`.
+   */
+  override getExtraInfo(name: string, fallback?: unknown): unknown {
+    if (name === "conn") return this.#conn;
+    if (name === "peername") return this.#address;
+    return super.getExtraInfo(name, fallback);
+  }
+
+  /**
+   * Whether the transport is closing or has closed.
+   *
+   * @returns True once `close()` or `abort()` was called or the peer went away.
+   */
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Whether the transport is reading (not paused by `pauseReading()`).
+   *
+   * @returns True while reading.
+   */
+  isReading(): boolean {
+    return this.#reading && !this.#closing && !this.#eofReceived;
+  }
+
+  /**
+   * Stops delivering data to the protocol until `resumeReading()`. No read is
+   * issued meanwhile, so the peer is pushed back by TCP flow control.
+   */
+  pauseReading(): void {
+    this.#reading = false;
+  }
+
+  /** Resumes delivering data after `pauseReading()`. */
+  resumeReading(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#resume?.resolve();
+    this.#resume = undefined;
+  }
+
+  /**
+   * Sets the write-buffer limits at which the protocol's `pauseWriting()`
+   * and `resumeWriting()` are called.
+   *
+   * @param limits `high` (default 65536) and `low` (default `high / 4`).
+   * @throws {RangeError} If a limit is not a non-negative integer, or `low`
+   * exceeds `high`.
+   */
+  setWriteBufferLimits(limits: WriteBufferLimits): void {
+    const high = checkSize("high", limits.high ?? DEFAULT_HIGH);
+    const low = checkSize("low", limits.low ?? Math.floor(high / 4));
+    if (low > high) {
+      throw new RangeError(
+        `Cannot set write-buffer limits: low "${low}" exceeds high "${high}"`,
+      );
+    }
+    this.#high = high;
+    this.#low = low;
+    this.#checkHigh();
+    this.#checkLow();
+  }
+
+  /**
+   * The write-buffer limits in force.
+   *
+   * @returns `{ high, low }` in bytes.
+   */
+  getWriteBufferLimits(): Required<WriteBufferLimits> {
+    return { high: this.#high, low: this.#low };
+  }
+
+  /**
+   * The bytes written but not yet taken by the socket.
+   *
+   * @returns The count of buffered bytes.
+   */
+  getWriteBufferSize(): number {
+    return this.#bufferSize;
+  }
+
+  /**
+   * Writes `data` without blocking: what the socket does not take at once is
+   * buffered and flushed in order. The transport owns `data` from now on: do
+   * not change it.
+   *
+   * @param data The bytes to write.
+   * @throws {ConnectionClosedError} If the transport is closing or its
+   * writing side was closed with `writeEof()`.
+   */
+  write(data: Uint8Array): void {
+    if (this.#closing || this.#eofWritten) {
+      const why = this.#closing ? "it is closing" : "its writing side is closed";
+      throw new ConnectionClosedError(
+        `Cannot write to ${this.#address}: ${why}`,
+      );
+    }
+    if (data.length === 0) return;
+    this.#bufferSize += data.length;
+    if (this.#flushing === undefined) this.#flushing = this.#flush(data);
+    else this.#queue.push(data);
+    this.#checkHigh();
+  }
+
+  /**
+   * Whether `writeEof()` is supported: true for TCP, Unix and TLS.
+   *
+   * @returns True.
+   */
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  /**
+   * Closes the writing side once the buffer is flushed (half-close): the
+   * peer reads end of stream and may still answer. If the peer has already
+   * closed its side too, the transport then closes.
+   */
+  writeEof(): void {
+    if (this.#closing || this.#eofWritten) return;
+    this.#eofWritten = true;
+    if (this.#flushing === undefined) this.#shutdownWrite();
+  }
+
+  /** Closes the transport after flushing buffered writes. Idempotent. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#wakeReader();
+    if (this.#flushing === undefined) this.#finish(undefined);
+  }
+
+  /**
+   * Closes the transport at once, dropping buffered writes.
+   *
+   * @param reason The error passed to the protocol's `connectionLost`.
+   */
+  abort(reason?: Error): void {
+    this.#queue = [];
+    this.#bufferSize = 0;
+    this.#closing = true;
+    this.#wakeReader();
+    this.#finish(reason);
+  }
+
+  async #read(): Promise<void> {
+    const size = this.#readSize;
+    let slab = new Uint8Array(size * 4);
+    let offset = 0;
+    while (true) {
+      if (!this.#reading) {
+        this.#resume = Promise.withResolvers();
+        await this.#resume.promise;
+      }
+      if (this.#closing) return;
+      if (slab.length - offset < size) {
+        slab = new Uint8Array(size * 4);
+        offset = 0;
+      }
+      let n: number | null;
+      try {
+        n = await this.#conn.read(slab.subarray(offset, offset + size));
+      } catch (error) {
+        if (!this.#finished) this.abort(ioError(error, this.#address));
+        return;
+      }
+      if (this.#closing) return;
+      if (n === null) return this.#onEof();
+      const chunk = slab.subarray(offset, offset + n);
+      offset += n;
+      try {
+        this.protocol.dataReceived(chunk);
+      } catch (error) {
+        this.abort(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+
+  #onEof(): void {
+    this.#eofReceived = true;
+    let keepOpen: boolean | void;
+    try {
+      keepOpen = this.protocol.eofReceived();
+    } catch (error) {
+      this.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    // Both sides closed: nothing more can happen on this connection.
+    if (!keepOpen || (this.#eofWritten && this.#flushing === undefined)) {
+      this.close();
+    }
+  }
+
+  async #flush(first: Uint8Array): Promise<void> {
+    let chunk: Uint8Array | undefined = first;
+    try {
+      while (chunk !== undefined) {
+        let written = 0;
+        while (written < chunk.length) {
+          const n: number = await this.#conn.write(
+            written === 0 ? chunk : chunk.subarray(written),
+          );
+          written += n;
+          this.#bufferSize -= n;
+        }
+        if (this.#finished) return;
+        this.#checkLow();
+        chunk = this.#takeQueued();
+      }
+    } catch (error) {
+      this.#flushing = undefined;
+      if (!this.#finished || !isClosedByUs(error)) {
+        this.abort(ioError(error, this.#address));
+      }
+      return;
+    }
+    this.#flushing = undefined;
+    if (this.#closing) this.#finish(undefined);
+    else if (this.#eofWritten) this.#shutdownWrite();
+  }
+
+  /** The next bytes to write: small queued chunks are joined into one. */
+  #takeQueued(): Uint8Array | undefined {
+    const queue = this.#queue;
+    if (queue.length <= 1 || queue[0].length >= COALESCE) return queue.shift();
+    let count = 0;
+    let total = 0;
+    while (
+      count < queue.length && total + queue[count].length <= COALESCE
+    ) {
+      total += queue[count++].length;
+    }
+    if (count <= 1) return queue.shift();
+    const joined = new Uint8Array(total);
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      joined.set(queue[i], offset);
+      offset += queue[i].length;
+    }
+    queue.splice(0, count);
+    return joined;
+  }
+
+  #shutdownWrite(): void {
+    try {
+      this.#conn.closeWrite();
+    } catch (error) {
+      this.abort(ioError(error, this.#address));
+      return;
+    }
+    if (this.#eofReceived) this.close();
+  }
+
+  #checkHigh(): void {
+    if (this.#writePaused || this.#bufferSize <= this.#high) return;
+    this.#writePaused = true;
+    try {
+      this.protocol.pauseWriting();
+    } catch (error) {
+      // deno-lint-ignore no-console
+      console.error("Protocol's pauseWriting() failed:", error);
+    }
+  }
+
+  #checkLow(): void {
+    if (!this.#writePaused || this.#bufferSize > this.#low) return;
+    this.#writePaused = false;
+    try {
+      this.protocol.resumeWriting();
+    } catch (error) {
+      // deno-lint-ignore no-console
+      console.error("Protocol's resumeWriting() failed:", error);
+    }
+  }
+
+  #wakeReader(): void {
+    this.#resume?.resolve();
+    this.#resume = undefined;
+  }
+
+  /**
+   * Closes the connection, then, once the read loop and any write have
+   * returned (so no op outlives `closed`), calls `connectionLost`.
+   */
+  #finish(error: Error | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by Deno; nothing to release.
+    }
+    Promise.all([this.#readLoop, this.#flushing]).then(() =>
+      this.connectionLost(error)
+    );
+  }
+}
