@@ -78,7 +78,9 @@ export class ConnectionRefusedError extends NetError {
     options?: ErrorOptions & { reason?: string },
   ) {
     super(
-      `Cannot connect to ${address}: ${options?.reason ?? "connection refused"}`,
+      `Cannot connect to ${address}: ${
+        options?.reason ?? "connection refused"
+      }`,
       options,
     );
     this.address = address;

@@ -28,7 +28,13 @@ export type ConnectionEvents = {
   connectionLost: [owner: Connection, data: Error | undefined];
 };
 
-const CONNECTION_EVENTS: EventNames<ConnectionEvents> = {
+/** The one-time events of a connection: all of them. */
+export type ConnectionOneTimeEvents = "connectionMade" | "connectionLost";
+
+const CONNECTION_EVENTS: EventNames<
+  ConnectionEvents,
+  ConnectionOneTimeEvents
+> = {
   oneTime: ["connectionMade", "connectionLost"],
   manyTimes: [],
 };
@@ -102,7 +108,8 @@ export interface ConnectionOptions {
  * await transport.closed;
  * ```
  */
-export class Connection extends EventHandler<ConnectionEvents>
+export class Connection
+  extends EventHandler<ConnectionEvents, ConnectionOneTimeEvents>
   implements ProtocolInterface, ConsumerConnection {
   #session: number;
   #producer: ProducerInterface | undefined;

@@ -22,8 +22,8 @@ import { BaseProtocol } from "./base_protocol.ts";
  *
  * class Counter extends DatagramProtocol {
  *   count = 0;
- *   override datagramReceived(): void {
- *     this.count++;
+ *   override datagramReceived(data: Uint8Array, _addr: Deno.NetAddr): void {
+ *     this.count += data.length;
  *   }
  * }
  * const counter = new Counter();

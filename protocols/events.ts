@@ -280,12 +280,18 @@ export type AnyEvent<O, D> = OneTimeEvent<O, D> | ManyTimesEvent<O, D>;
  * The names of an event handler's events, split by kind. Subclasses declare
  * one such object, shared by all their instances.
  */
-export interface EventNames<E> {
+export interface EventNames<E, OneTime extends EventName<E> = never> {
   /** Events that fire at most once. */
-  readonly oneTime: readonly EventName<E>[];
+  readonly oneTime: readonly OneTime[];
   /** Events that fire any number of times. */
-  readonly manyTimes: readonly EventName<E>[];
+  readonly manyTimes: readonly Exclude<EventName<E>, OneTime>[];
 }
+
+/** The event object of event `K`: one-time if `K` is among `OneTime`. */
+export type EventOf<E, OneTime, K extends keyof E> = E[K] extends
+  readonly [infer O, infer D]
+  ? K extends OneTime ? OneTimeEvent<O, D> : ManyTimesEvent<O, D>
+  : never;
 
 /**
  * The base of every object that fires events: connections, consumers,
@@ -306,7 +312,7 @@ export interface EventNames<E> {
  *   done: [owner: Job, data: string];
  * };
  *
- * class Job extends EventHandler<JobEvents> {
+ * class Job extends EventHandler<JobEvents, "done"> {
  *   constructor() {
  *     super({ oneTime: ["done"], manyTimes: ["progress"] });
  *   }
@@ -322,8 +328,11 @@ export interface EventNames<E> {
  * assertEquals(await done, "ok");
  * ```
  */
-export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
-  #names: EventNames<E>;
+export class EventHandler<
+  E extends { [K in keyof E]: EventSpec },
+  OneTime extends EventName<E> = never,
+> {
+  #names: EventNames<E, OneTime>;
   #events: Map<string, AnyEvent<unknown, unknown>> | undefined;
 
   /**
@@ -331,12 +340,12 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
    *
    * @param names The one-time and many-times event names.
    */
-  constructor(names: EventNames<E>) {
+  constructor(names: EventNames<E, OneTime>) {
     this.#names = names;
   }
 
   /** The names of this object's events, by kind. */
-  get eventNames(): EventNames<E> {
+  get eventNames(): EventNames<E, OneTime> {
     return this.#names;
   }
 
@@ -347,15 +356,13 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
    * @returns The event.
    * @throws {TypeError} If this object has no such event.
    */
-  event<K extends EventName<E>>(
-    name: K,
-  ): AnyEvent<E[K][0], E[K][1]> {
+  event<K extends EventName<E>>(name: K): EventOf<E, OneTime, K> {
     const events = this.#events ??= new Map();
     let event = events.get(name);
     if (event === undefined) {
-      if (this.#names.oneTime.includes(name)) {
+      if (this.#isOneTime(name)) {
         event = new OneTimeEvent<unknown, unknown>(this, name);
-      } else if (this.#names.manyTimes.includes(name)) {
+      } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name);
       } else {
         throw new TypeError(
@@ -364,7 +371,7 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
       }
       events.set(name, event);
     }
-    return event as AnyEvent<E[K][0], E[K][1]>;
+    return event as EventOf<E, OneTime, K>;
   }
 
   /**
@@ -375,7 +382,9 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
    * @throws {Error} If `name` is a one-time event that has already fired.
    */
   bindEvent<K extends EventName<E>>(name: K, handler: HandlerOf<E, K>): void {
-    this.event(name).bind(handler as EventCallback<E[K][0], E[K][1]>);
+    (this.event(name) as AnyEvent<unknown, unknown>).bind(
+      handler as EventCallback<unknown, unknown>,
+    );
   }
 
   /**
@@ -409,8 +418,8 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
     const event = this.#events?.get(name);
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
-    if (this.#names.oneTime.includes(name)) {
-      return this.event(name).fire(data, error);
+    if (this.#isOneTime(name)) {
+      return (this.event(name) as AnyEvent<unknown, unknown>).fire(data, error);
     }
     return undefined;
   }
@@ -423,20 +432,30 @@ export class EventHandler<E extends { [K in keyof E]: EventSpec }> {
    *
    * @param other The object whose many-times handlers to copy.
    */
-  copyManyTimesEvents<F extends { [K in keyof F]: EventSpec }>(
-    other: EventHandler<F>,
-  ): void {
+  copyManyTimesEvents<
+    F extends { [K in keyof F]: EventSpec },
+    G extends EventName<F>,
+  >(other: EventHandler<F, G>): void {
     const source = other.#events;
     if (source === undefined) return;
     for (const [name, event] of source) {
       if (event.onetime || event.handlers.length === 0) continue;
-      if (
-        !this.#names.oneTime.includes(name as EventName<E>) &&
-        !this.#names.manyTimes.includes(name as EventName<E>)
-      ) continue;
-      const target = this.event(name as EventName<E>);
+      if (!this.#has(name)) continue;
+      const target = this.event(name as EventName<E>) as AnyEvent<
+        unknown,
+        unknown
+      >;
       if (target.onetime && target.fired) continue;
       for (const handler of event.handlers) target.bind(handler);
     }
+  }
+
+  #isOneTime(name: string): boolean {
+    return (this.#names.oneTime as readonly string[]).includes(name);
+  }
+
+  #has(name: string): boolean {
+    return this.#isOneTime(name) ||
+      (this.#names.manyTimes as readonly string[]).includes(name);
   }
 }

@@ -62,7 +62,10 @@ export type ConsumerEvents = {
   dataProcessed: [owner: ProtocolConsumer, data: Uint8Array];
 };
 
-const CONSUMER_EVENTS: EventNames<ConsumerEvents> = {
+/** The one-time events of a consumer. */
+export type ConsumerOneTimeEvents = "preRequest" | "postRequest";
+
+const CONSUMER_EVENTS: EventNames<ConsumerEvents, ConsumerOneTimeEvents> = {
   oneTime: ["preRequest", "postRequest"],
   manyTimes: ["dataReceived", "dataProcessed"],
 };
@@ -103,7 +106,7 @@ const CONSUMER_EVENTS: EventNames<ConsumerEvents> = {
  * ```
  */
 export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
-  extends EventHandler<ConsumerEvents> {
+  extends EventHandler<ConsumerEvents, ConsumerOneTimeEvents> {
   #connection: ConsumerConnection | undefined;
   #request: Req | undefined;
   #hasFinished = false;

@@ -120,9 +120,8 @@ export async function connect<P extends ProtocolInterface>(
   if (path === undefined && port === undefined) {
     throw new TypeError("Cannot connect: give a port or a Unix socket path");
   }
-  const address = path ?? (hostname.includes(":")
-    ? `[${hostname}]:${port}`
-    : `${hostname}:${port}`);
+  const address = path ??
+    (hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`);
   options.signal?.throwIfAborted();
 
   // One signal for the user's abort and the timeout, so both cancel the

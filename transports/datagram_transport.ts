@@ -147,7 +147,10 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
    * @throws {ConnectionClosedError} If the transport is closing.
    * @throws {TypeError} If there is neither `addr` nor a `remoteAddr`.
    */
-  sendto(data: Uint8Array, addr: Deno.NetAddr | undefined = this.#remoteAddr): void {
+  sendto(
+    data: Uint8Array,
+    addr: Deno.NetAddr | undefined = this.#remoteAddr,
+  ): void {
     if (this.#closing) {
       throw new ConnectionClosedError(
         `Cannot send from ${formatAddress(this.localAddr)}: it is closing`,

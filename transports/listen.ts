@@ -216,7 +216,10 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     } catch (error) {
       conn.close();
       // deno-lint-ignore no-console
-      console.error("Cannot start a transport for an accepted connection:", error);
+      console.error(
+        "Cannot start a transport for an accepted connection:",
+        error,
+      );
       return;
     }
     if (transport.isClosing()) return;

@@ -123,7 +123,7 @@ function checkSize(name: string, value: number): number {
  * }
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const client = await Deno.connect(listener.addr);
+ * const client = await Deno.connect({ port: listener.addr.port });
  * const transport = new SocketTransport(await listener.accept(), new Echo());
  * await client.write(new TextEncoder().encode("hello"));
  * const buf = new Uint8Array(5);
@@ -303,7 +303,9 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    */
   write(data: Uint8Array): void {
     if (this.#closing || this.#eofWritten) {
-      const why = this.#closing ? "it is closing" : "its writing side is closed";
+      const why = this.#closing
+        ? "it is closing"
+        : "its writing side is closed";
       throw new ConnectionClosedError(
         `Cannot write to ${this.#address}: ${why}`,
       );
