@@ -379,6 +379,11 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         if (!this.#finished) this.abort(ioError(error, this.#address));
         return;
       }
+      // Paused while the read was pending: hold the chunk until resumed.
+      if (!this.#reading && !this.#closing) {
+        this.#resume = Promise.withResolvers();
+        await this.#resume.promise;
+      }
       if (this.#closing) return;
       if (n === null) return this.#onEof();
       const chunk = slab.subarray(offset, offset + n);

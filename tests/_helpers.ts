@@ -1,0 +1,133 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+// Shared test helpers: a recording protocol, certificates, raw-socket reads.
+
+import { Protocol } from "../protocols/protocol.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+/** The test certificates: a CA and a leaf for localhost signed by it. */
+export const certs = {
+  ca: Deno.readTextFileSync(new URL("./certs/ca.pem", import.meta.url)),
+  cert: Deno.readTextFileSync(new URL("./certs/server.pem", import.meta.url)),
+  key: Deno.readTextFileSync(new URL("./certs/server.key", import.meta.url)),
+};
+
+/** A protocol that records every callback and collects the bytes read. */
+export class Recorder extends Protocol {
+  calls: string[] = [];
+  chunks: Uint8Array[] = [];
+  lostWith: Error | undefined;
+  keepOpenOnEof = false;
+  lost = Promise.withResolvers<Error | undefined>();
+  #onData: (() => void) | undefined;
+
+  override connectionMade(transport: SocketTransport): void {
+    super.connectionMade(transport);
+    this.calls.push("connectionMade");
+  }
+  override dataReceived(data: Uint8Array): void {
+    if (this.calls.at(-1) !== "dataReceived") this.calls.push("dataReceived");
+    this.chunks.push(data);
+    this.#onData?.();
+  }
+  override eofReceived(): boolean {
+    this.calls.push("eofReceived");
+    return this.keepOpenOnEof;
+  }
+  override connectionLost(error?: Error): void {
+    this.calls.push("connectionLost");
+    this.lostWith = error;
+    this.lost.resolve(error);
+  }
+  override pauseWriting(): void {
+    this.calls.push("pauseWriting");
+  }
+  override resumeWriting(): void {
+    this.calls.push("resumeWriting");
+  }
+  get received(): Uint8Array {
+    return concat(this.chunks);
+  }
+  get text(): string {
+    return decoder.decode(this.received);
+  }
+  /** Resolves once at least `size` bytes have been read. */
+  async receivedAtLeast(size: number): Promise<void> {
+    while (this.received.length < size) {
+      const next = Promise.withResolvers<void>();
+      this.#onData = next.resolve;
+      await Promise.race([next.promise, this.lost.promise]);
+      if (this.calls.includes("connectionLost")) break;
+    }
+    this.#onData = undefined;
+  }
+}
+
+export function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Reads a raw Deno connection until end of stream. */
+export async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(64 * 1024);
+  while (true) {
+    const n = await conn.read(buf);
+    if (n === null) return concat(chunks);
+    chunks.push(buf.slice(0, n));
+  }
+}
+
+/** A deterministic byte pattern, so corruption and reordering show. */
+export function pattern(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 7 + (i >> 11)) % 251;
+  return out;
+}
+
+/** Polls `condition` every millisecond, up to `timeout` ms. */
+export async function waitFor(
+  condition: () => boolean,
+  timeout = 5000,
+): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeout) {
+      throw new Error(`Condition not met within ${timeout} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * Starts `tests/peers/reset_peer.py`: it accepts one connection, reads
+ * `readBytes`, writes `reply`, then resets the connection.
+ */
+export async function startResetPeer(
+  readBytes = 1,
+  reply = "",
+): Promise<{ port: number; done: Promise<Deno.CommandStatus> }> {
+  const script = new URL("./peers/reset_peer.py", import.meta.url).pathname;
+  const child = new Deno.Command("python3", {
+    args: [script, String(readBytes), reply],
+    stdout: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream());
+  const reader = lines.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel();
+  return { port: Number(text.trim()), done: child.status };
+}
