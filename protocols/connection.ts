@@ -121,6 +121,9 @@ export class Connection
   #current: ProtocolConsumer | undefined;
   #processed = 0;
   #lost = false;
+  #writePaused = false;
+  /** Bytes read but held back while writing is paused. */
+  #held: Uint8Array | undefined;
   #closed = Promise.withResolvers<void>();
 
   /**
@@ -218,8 +221,18 @@ export class Connection
    */
   dataReceived(data: Uint8Array): void {
     if (this.#timeout > 0) this.#lastActivity = Date.now();
+    this.#feed(data);
+  }
+
+  #feed(data: Uint8Array): void {
     let chunk: Uint8Array | void = data;
     while (chunk !== undefined && chunk.length > 0) {
+      if (this.#writePaused) {
+        // The peer is not reading our answers: hold the rest of its
+        // requests until it does.
+        this.#held = chunk;
+        return;
+      }
       const consumer = this.#current ?? this.#startConsumer();
       if (consumer === undefined) return;
       consumer.fireEvent("dataReceived", chunk);
@@ -266,14 +279,32 @@ export class Connection
     this.#closed.resolve();
   }
 
-  /** Called by the transport when its write buffer is full: stops reading. */
+  /**
+   * Called by the transport when its write buffer is full: stops reading,
+   * and holds back requests already read.
+   */
   pauseWriting(): void {
+    this.#writePaused = true;
     this.#transport?.pauseReading();
   }
 
-  /** Called by the transport when its write buffer drained: reads again. */
+  /**
+   * Called by the transport when its write buffer drained: serves the
+   * requests held back, then reads again.
+   */
   resumeWriting(): void {
-    this.#transport?.resumeReading();
+    this.#writePaused = false;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) {
+      try {
+        this.#feed(held);
+      } catch (error) {
+        this.abort(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+    if (!this.#writePaused) this.#transport?.resumeReading();
   }
 
   /**

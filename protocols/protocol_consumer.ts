@@ -108,11 +108,13 @@ const CONSUMER_EVENTS: EventNames<ConsumerEvents, ConsumerOneTimeEvents> = {
 export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   extends EventHandler<ConsumerEvents, ConsumerOneTimeEvents> {
   #connection: ConsumerConnection | undefined;
-  #request: Req | undefined;
+  // Private state is typed without Req and Res so that a
+  // ProtocolConsumer<A, B> stays assignable to ProtocolConsumer.
+  #request: unknown;
   #hasFinished = false;
-  #result: Res | undefined;
+  #result: unknown;
   #error: unknown;
-  #onFinished: PromiseWithResolvers<Res> | undefined;
+  #onFinished: PromiseWithResolvers<unknown> | undefined;
 
   /** Builds a consumer not yet attached to a connection. */
   constructor() {
@@ -136,7 +138,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
 
   /** The request, on the client side, once started. */
   get request(): Req | undefined {
-    return this.#request;
+    return this.#request as Req | undefined;
   }
 
   /** The peer's address. */
@@ -156,10 +158,10 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
    */
   get onFinished(): Promise<Res> {
     if (this.#onFinished === undefined) {
-      this.#onFinished = Promise.withResolvers<Res>();
+      this.#onFinished = Promise.withResolvers();
       if (this.#hasFinished) this.#settle(this.#onFinished);
     }
-    return this.#onFinished.promise;
+    return this.#onFinished.promise as Promise<Res>;
   }
 
   /**
@@ -238,7 +240,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
     const connection = this.#connection as
       | (ConsumerConnection & { [kFinished]?(c: ProtocolConsumer): void })
       | undefined;
-    connection?.[kFinished]?.(this as unknown as ProtocolConsumer);
+    connection?.[kFinished]?.(this);
   }
 
   /**
@@ -271,8 +273,8 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
     this.#connection = connection;
   }
 
-  #settle(deferred: PromiseWithResolvers<Res>): void {
+  #settle(deferred: PromiseWithResolvers<unknown>): void {
     if (this.#error !== undefined) deferred.reject(this.#error);
-    else deferred.resolve(this.#result as Res);
+    else deferred.resolve(this.#result);
   }
 }

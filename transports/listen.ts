@@ -166,14 +166,15 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   }
 
   /**
-   * Stops listening, closes every open transport, and waits for them.
+   * Stops listening, aborts every open transport (a peer that does not read
+   * cannot hold this up), and waits for them to close.
    *
    * @returns A promise settled once everything has closed.
    */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
     const closing = [...this.#transports].map((transport) => {
-      transport.close();
+      transport.abort();
       return transport.closed;
     });
     await Promise.all(closing);
