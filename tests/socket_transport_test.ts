@@ -10,7 +10,7 @@ import {
 import { ConnectionClosedError } from "../errors.ts";
 import { connect } from "../transports/connect.ts";
 import { listen } from "../transports/listen.ts";
-import { SocketTransport } from "../transports/socket_transport.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
 import {
   decoder,
   encoder,
@@ -271,7 +271,7 @@ Deno.test("SocketTransport works over a Unix socket", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/echo.sock`;
   try {
-    await using server = listen(() => {
+    await using _server = listen(() => {
       const echo = new Recorder();
       echo.dataReceived = (data) => echo.transport!.write(data);
       return echo;
