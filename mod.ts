@@ -7,6 +7,9 @@
  *   `SocketTransport`, `DatagramTransport`.
  * - `protocols`: `Protocol`, `DatagramProtocol`, `Connection`,
  *   `ProtocolConsumer`, `EventHandler`.
+ * - `producers`: `Server`, `DatagramServer`, `Producer`,
+ *   `ConnectionProducer`.
+ * - `clients`: `Client`, `ConnectionPool`, `Request`, `DatagramClient`.
  * - `errors`: the typed errors.
  *
  * @example An echo server and a client, over transports and protocols
@@ -42,3 +45,5 @@
 export * from "./errors.ts";
 export * from "./transports/mod.ts";
 export * from "./protocols/mod.ts";
+export * from "./producers/mod.ts";
+export * from "./clients/mod.ts";

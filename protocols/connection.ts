@@ -120,6 +120,7 @@ export class Connection
   #transport: SocketTransport | undefined;
   #current: ProtocolConsumer | undefined;
   #processed = 0;
+  #bytesReceived = 0;
   #lost = false;
   #writePaused = false;
   /** Bytes read but held back while writing is paused. */
@@ -169,6 +170,11 @@ export class Connection
   /** The number of consumers that have finished on this connection. */
   get processed(): number {
     return this.#processed;
+  }
+
+  /** The bytes read on this connection so far. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
   }
 
   /** The consumer handling the current request, if any. */
@@ -221,6 +227,7 @@ export class Connection
    */
   dataReceived(data: Uint8Array): void {
     if (this.#timeout > 0) this.#lastActivity = Date.now();
+    this.#bytesReceived += data.length;
     this.#feed(data);
   }
 
@@ -233,6 +240,8 @@ export class Connection
         this.#held = chunk;
         return;
       }
+      // Closing (a consumer or a shutdown closed it): serve no more.
+      if (this.#transport?.isClosing()) return;
       const consumer = this.#current ?? this.#startConsumer();
       if (consumer === undefined) return;
       consumer.fireEvent("dataReceived", chunk);

@@ -27,3 +27,4 @@ export * from "./protocol.ts";
 export * from "./datagram_protocol.ts";
 export * from "./protocol_consumer.ts";
 export * from "./connection.ts";
+export * from "./delimited_consumer.ts";

@@ -6,6 +6,7 @@
  */
 
 import { abortable } from "@std/async/abortable";
+import { deadline } from "../_deadline.ts";
 import { TimeoutError } from "../errors.ts";
 import { connectError } from "./_errors.ts";
 import {
@@ -126,18 +127,15 @@ export async function connect<P extends ProtocolInterface>(
 
   // One signal for the user's abort and the timeout, so both cancel the
   // connect op itself rather than leave it to finish unseen.
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = timeout > 0
-    ? setTimeout(() =>
-      controller.abort(
-        new TimeoutError(
-          `Cannot connect to ${address}: timed out after ${timeout} ms`,
-        ),
-      ), timeout)
-    : undefined;
-  const signal = controller.signal;
+  const limit = deadline(
+    options.signal,
+    timeout,
+    () =>
+      new TimeoutError(
+        `Cannot connect to ${address}: timed out after ${timeout} ms`,
+      ),
+  );
+  const signal = limit.signal;
   let conn: Deno.Conn | undefined;
   let upgrading: Promise<Deno.TlsConn> | undefined;
   try {
@@ -175,8 +173,7 @@ export async function connect<P extends ProtocolInterface>(
       timeout,
     );
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    limit.clear();
   }
   const protocol = protocolFactory();
   const transport = new SocketTransport(conn, protocol, options);

@@ -1,0 +1,334 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `ConnectionPool`: reusable connections to one address.
+ *
+ * @module
+ */
+
+import { deadline } from "../_deadline.ts";
+import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import type { Connection } from "../protocols/connection.ts";
+
+/** Options of a `ConnectionPool`. */
+export interface ConnectionPoolOptions {
+  /** Opens a new connection; honours the signal. */
+  connect: (signal?: AbortSignal) => Promise<Connection>;
+  /**
+   * The most connections open at once.
+   *
+   * @default {10}
+   */
+  poolSize?: number;
+  /**
+   * Milliseconds `acquire()` waits for a connection when all are in use,
+   * before failing with `TimeoutError`; 0 for no limit.
+   *
+   * @default {0}
+   */
+  timeout?: number;
+  /**
+   * The pool's name in messages, usually the address.
+   *
+   * @default {"pool"}
+   */
+  key?: string;
+}
+
+/** Options of `ConnectionPool.acquire()`. */
+export interface AcquireOptions {
+  /** Aborts the wait (and the connect); rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait when all connections are in use; overrides the
+   * pool's `timeout`.
+   */
+  timeout?: number;
+}
+
+/** Options of `ConnectionPool.release()`. */
+export interface ReleaseOptions {
+  /**
+   * Close the connection instead of keeping it for reuse.
+   *
+   * @default {false}
+   */
+  discard?: boolean;
+}
+
+/** What a waiter gets: a connection handed over, or a slot to open one in. */
+type Grant = Connection | "open";
+
+/**
+ * A pool of connections to one address. `acquire()` gives an idle
+ * connection, or opens a new one while fewer than `poolSize` exist, or else
+ * waits, first in first out, up to `timeout`. Idle connections found dead are
+ * dropped, never handed out.
+ *
+ * @example Reuse one connection for two requests
+ * ```ts
+ * import { ConnectionPool } from "@pulsar/net/clients";
+ * import { Connection } from "@pulsar/net/protocols";
+ * import { connect } from "@pulsar/net/transports";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const pool = new ConnectionPool({
+ *   poolSize: 2,
+ *   connect: async (signal) => {
+ *     const [, connection] = await connect(() => new Connection(), {
+ *       port: listener.addr.port,
+ *       signal,
+ *     });
+ *     return connection;
+ *   },
+ * });
+ * const first = await pool.acquire();
+ * pool.release(first);
+ * const second = await pool.acquire();
+ * assertEquals(second, first);
+ * assertEquals(pool.sessions, 1);
+ * pool.release(second);
+ * await pool.close();
+ * ```
+ */
+export class ConnectionPool {
+  #connect: (signal?: AbortSignal) => Promise<Connection>;
+  #poolSize: number;
+  #timeout: number;
+  #key: string;
+  #idle: Connection[] = [];
+  #inUse = new Set<Connection>();
+  #opening = 0;
+  #waiters: PromiseWithResolvers<Grant>[] = [];
+  #sessions = 0;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Builds an empty pool.
+   *
+   * @param options `connect`, `poolSize`, `timeout` and `key`.
+   * @throws {RangeError} If `poolSize` is not a positive integer, or
+   * `timeout` is negative.
+   */
+  constructor(options: ConnectionPoolOptions) {
+    const { poolSize = 10, timeout = 0, key = "pool" } = options;
+    if (!Number.isSafeInteger(poolSize) || poolSize < 1) {
+      throw new RangeError(
+        `Cannot use poolSize "${poolSize}": it must be a positive integer`,
+      );
+    }
+    if (!(timeout >= 0)) {
+      throw new RangeError(
+        `Cannot use timeout "${timeout}": it must be a non-negative number`,
+      );
+    }
+    this.#connect = options.connect;
+    this.#poolSize = poolSize;
+    this.#timeout = timeout;
+    this.#key = key;
+  }
+
+  /** The most connections open at once. */
+  get poolSize(): number {
+    return this.#poolSize;
+  }
+
+  /** The pool's name in messages. */
+  get key(): string {
+    return this.#key;
+  }
+
+  /** The connections handed out and not yet released. */
+  get inUse(): number {
+    return this.#inUse.size;
+  }
+
+  /** The idle connections ready for reuse. */
+  get available(): number {
+    return this.#idle.length;
+  }
+
+  /** The callers waiting for a connection. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /** The connections opened so far. */
+  get sessions(): number {
+    return this.#sessions;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Gives a connection: an idle one, else a new one while fewer than
+   * `poolSize` exist, else the first one released to the waiters (first in,
+   * first out).
+   *
+   * @param options `signal` and `timeout` for this call.
+   * @returns The connection, now in use: `release()` it when done.
+   * @throws {TimeoutError} If none came free within the timeout.
+   * @throws {ConnectionClosedError} If the pool is closed.
+   * @throws {ConnectionRefusedError} If opening a connection failed.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<Connection> {
+    this.#checkOpen();
+    options.signal?.throwIfAborted();
+    let reserved = false;
+    while (!reserved) {
+      const idle = this.#takeIdle();
+      if (idle !== undefined) return idle;
+      if (this.#size < this.#poolSize) {
+        this.#opening++;
+        break;
+      }
+      const grant = await this.#wait(options);
+      if (grant !== "open") return grant;
+      reserved = true; // The releaser reserved a slot for us.
+    }
+    return await this.#open(options.signal);
+  }
+
+  /**
+   * Takes back a connection from `acquire()`: keeps it for reuse (or hands
+   * it to the first waiter), or closes it when `discard` is set, when it is
+   * closing, or when the pool is closed.
+   *
+   * @param connection The connection.
+   * @param options `discard`.
+   */
+  release(connection: Connection, options: ReleaseOptions = {}): void {
+    if (!this.#inUse.delete(connection)) return;
+    if (options.discard || this.closed || !isAlive(connection)) {
+      connection.close();
+      this.#freeSlot();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      this.#inUse.add(connection);
+      waiter.resolve(connection);
+    } else {
+      this.#idle.push(connection);
+    }
+  }
+
+  /**
+   * Closes the pool: waiters fail with `ConnectionClosedError`, and every
+   * connection, idle or in use, is closed. Idempotent.
+   *
+   * @returns A promise settled once every connection has closed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  /**
+   * Closes the pool, as `close()` does.
+   *
+   * @returns A promise settled once closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get #size(): number {
+    return this.#idle.length + this.#inUse.size + this.#opening;
+  }
+
+  #checkOpen(): void {
+    if (this.closed) {
+      throw new ConnectionClosedError(
+        `Cannot get a connection to ${this.#key}: the pool is closed`,
+      );
+    }
+  }
+
+  #takeIdle(): Connection | undefined {
+    while (this.#idle.length > 0) {
+      const connection = this.#idle.pop()!;
+      if (isAlive(connection)) {
+        this.#inUse.add(connection);
+        return connection;
+      }
+    }
+    return undefined;
+  }
+
+  async #open(signal: AbortSignal | undefined): Promise<Connection> {
+    let connection: Connection;
+    try {
+      this.#checkOpen();
+      connection = await this.#connect(signal);
+    } catch (error) {
+      this.#opening--;
+      this.#freeSlot();
+      throw error;
+    }
+    this.#opening--;
+    this.#sessions++;
+    if (this.closed) {
+      connection.close();
+      this.#freeSlot();
+      this.#checkOpen();
+    }
+    this.#inUse.add(connection);
+    connection.closed.then(() => this.#dropIdle(connection));
+    return connection;
+  }
+
+  /** A slot came free: let the first waiter open a connection in it. */
+  #freeSlot(): void {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return;
+    this.#opening++;
+    waiter.resolve("open");
+  }
+
+  #dropIdle(connection: Connection): void {
+    const index = this.#idle.indexOf(connection);
+    if (index >= 0) this.#idle.splice(index, 1);
+  }
+
+  async #wait(options: AcquireOptions): Promise<Grant> {
+    const timeout = options.timeout ?? this.#timeout;
+    const waiter = Promise.withResolvers<Grant>();
+    this.#waiters.push(waiter);
+    const limit = deadline(options.signal, timeout, () =>
+      new TimeoutError(
+        `Cannot get a connection to ${this.#key}: all ${this.#poolSize} ` +
+          `were in use for ${timeout} ms`,
+      ));
+    const onAbort = () => {
+      const index = this.#waiters.indexOf(waiter);
+      if (index < 0) return; // Already granted.
+      this.#waiters.splice(index, 1);
+      waiter.reject(limit.signal.reason);
+    };
+    limit.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await waiter.promise;
+    } finally {
+      limit.signal.removeEventListener("abort", onAbort);
+      limit.clear();
+    }
+  }
+
+  async #close(): Promise<void> {
+    const error = new ConnectionClosedError(
+      `Cannot get a connection to ${this.#key}: the pool was closed`,
+    );
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    const connections = [...this.#idle, ...this.#inUse];
+    this.#idle = [];
+    for (const connection of connections) connection.close();
+    await Promise.all(connections.map((connection) => connection.closed));
+  }
+}
+
+function isAlive(connection: Connection): boolean {
+  return !connection.isClosed && !(connection.transport?.isClosing() ?? true);
+}

@@ -1,0 +1,144 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `DatagramServer`: a UDP server driven by one datagram protocol.
+ *
+ * @module
+ */
+
+import { EventHandler } from "../protocols/events.ts";
+import type { DatagramProtocolInterface } from "../transports/datagram_transport.ts";
+import type { DatagramTransport } from "../transports/datagram_transport.ts";
+import { listenDatagram } from "../transports/listen_datagram.ts";
+
+/** The events of a datagram server: one-time `start` and `stop`. */
+export type DatagramServerEvents = {
+  start: [owner: DatagramServer, data: DatagramServer];
+  stop: [owner: DatagramServer, data: DatagramServer];
+};
+
+/** Options of a `DatagramServer`. */
+export interface DatagramServerOptions {
+  /** Builds the protocol that receives the datagrams. */
+  protocolFactory: () => DatagramProtocolInterface;
+  /**
+   * The address to bind.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port to bind; 0 picks a free one.
+   *
+   * @default {0}
+   */
+  port?: number;
+  /**
+   * A name for messages.
+   *
+   * @default {"datagram server"}
+   */
+  name?: string;
+}
+
+/**
+ * A UDP server: one socket, one protocol (from `protocolFactory`) that gets
+ * every datagram and answers with `transport.sendto()`. Deno needs
+ * `--unstable-net`.
+ *
+ * @example A UDP echo server
+ * ```ts
+ * import { DatagramServer } from "@pulsar/net/producers";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ *
+ * class Echo extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void {
+ *     this.transport!.sendto(data, addr);
+ *   }
+ * }
+ * await using server = new DatagramServer({ protocolFactory: () => new Echo() });
+ * await server.start();
+ * console.log(server.address.port > 0); // true
+ * ```
+ */
+export class DatagramServer
+  extends EventHandler<DatagramServerEvents, "start" | "stop"> {
+  #options: DatagramServerOptions;
+  #transport: DatagramTransport | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Builds the server; `start()` binds it.
+   *
+   * @param options `protocolFactory`, the address and a `name`.
+   */
+  constructor(options: DatagramServerOptions) {
+    super({ oneTime: ["start", "stop"], manyTimes: [] });
+    this.#options = options;
+  }
+
+  /** The server's name, for messages. */
+  get name(): string {
+    return this.#options.name ?? "datagram server";
+  }
+
+  /** The socket's transport, once started. */
+  get transport(): DatagramTransport | undefined {
+    return this.#transport;
+  }
+
+  /**
+   * The bound address, once started.
+   *
+   * @throws {Error} If the server has not started.
+   */
+  get address(): Deno.NetAddr {
+    if (this.#transport === undefined) {
+      throw new Error(`Cannot get the address of ${this.name}: not started`);
+    }
+    return this.#transport.localAddr as Deno.NetAddr;
+  }
+
+  /**
+   * Binds the socket and fires `start`. Idempotent.
+   *
+   * @returns A promise settled once bound.
+   * @throws {Error} If the server was closed.
+   * @throws {TypeError} If Deno runs without `--unstable-net`.
+   */
+  start(): Promise<void> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(
+        new Error(`Cannot start ${this.name}: it was closed`),
+      );
+    }
+    if (this.#transport === undefined) {
+      const { protocolFactory, hostname, port } = this.#options;
+      [this.#transport] = listenDatagram(protocolFactory, { hostname, port });
+      this.fireEvent("start", this);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Closes the socket once pending sends are done, then fires `stop`.
+   * Idempotent.
+   *
+   * @returns A promise settled once closed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      this.#transport?.close();
+      await this.#transport?.closed;
+      this.fireEvent("stop", this);
+    })();
+  }
+
+  /**
+   * Closes the server, as `close()` does.
+   *
+   * @returns A promise settled once closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,183 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `Producer`: what builds connections and consumers, and carries the hooks.
+ *
+ * @module
+ */
+
+import { Connection, type ConnectionOptions } from "../protocols/connection.ts";
+import {
+  EventHandler,
+  type EventName,
+  type EventNames,
+} from "../protocols/events.ts";
+import type {
+  ConsumerFactory,
+  ProducerInterface,
+  ProtocolConsumer,
+} from "../protocols/protocol_consumer.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
+
+/**
+ * The hooks of a producer, all many-times, each reaching every connection or
+ * consumer it creates: `connectionMade` and `connectionLost` (owner: the
+ * connection), `preRequest`, `postRequest`, `dataReceived`, `dataProcessed`
+ * (owner: the consumer).
+ */
+export type ProducerEvents = {
+  connectionMade: [owner: Connection, data: SocketTransport];
+  connectionLost: [owner: Connection, data: Error | undefined];
+  preRequest: [owner: ProtocolConsumer, data: unknown];
+  postRequest: [owner: ProtocolConsumer, data: unknown];
+  dataReceived: [owner: ProtocolConsumer, data: Uint8Array];
+  dataProcessed: [owner: ProtocolConsumer, data: Uint8Array];
+};
+
+/** The many-times hook names every producer has. */
+export const PRODUCER_HOOKS: readonly (keyof ProducerEvents)[] = [
+  "connectionMade",
+  "connectionLost",
+  "preRequest",
+  "postRequest",
+  "dataReceived",
+  "dataProcessed",
+];
+
+/** Builds a connection from the producer's options. */
+export type ConnectionFactory = (options: ConnectionOptions) => Connection;
+
+/** Options of a `Producer`. */
+export interface ProducerOptions {
+  /**
+   * Builds each connection.
+   *
+   * @default {(options) => new Connection(options)}
+   */
+  connectionFactory?: ConnectionFactory;
+  /**
+   * The idle timeout of each connection, in milliseconds; 0 for none.
+   *
+   * @default {0}
+   */
+  timeout?: number;
+  /**
+   * The most connections open at once; 0 for no limit.
+   *
+   * @default {0}
+   */
+  maxConnections?: number;
+}
+
+/**
+ * Builds connections and consumers and carries the hooks that reach them: a
+ * server or a client is a producer. `buildConsumer()` copies the producer's
+ * many-times handlers onto each consumer.
+ *
+ * @typeParam E The event map, the producer hooks included.
+ * @typeParam OneTime The names of its one-time events.
+ *
+ * @example Hooks reach the consumers a producer builds
+ * ```ts
+ * import { Producer } from "@pulsar/net/producers";
+ * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Noop extends ProtocolConsumer {
+ *   override dataReceived(): void {
+ *     this.finished("ok");
+ *   }
+ * }
+ * const producer = new Producer();
+ * const seen: unknown[] = [];
+ * producer.bindEvent("postRequest", (_consumer, result) => seen.push(result));
+ * const consumer = producer.buildConsumer(() => new Noop());
+ * consumer.dataReceived(new Uint8Array(1));
+ * assertEquals(seen, ["ok"]);
+ * ```
+ */
+export class Producer<
+  E extends ProducerEvents & { [K in keyof E]: readonly [unknown, unknown] } =
+    ProducerEvents,
+  OneTime extends EventName<E> = never,
+> extends EventHandler<E, OneTime> implements ProducerInterface {
+  #connectionFactory: ConnectionFactory;
+  #timeout: number;
+  #maxConnections: number;
+
+  /**
+   * Builds a producer.
+   *
+   * @param options `connectionFactory`, `timeout`, `maxConnections`.
+   * @param names The event names of a subclass; defaults to the hooks.
+   * @throws {RangeError} If `timeout` or `maxConnections` is negative.
+   */
+  constructor(
+    options: ProducerOptions = {},
+    names?: EventNames<E, OneTime>,
+  ) {
+    super(
+      names ?? {
+        oneTime: [],
+        manyTimes: PRODUCER_HOOKS as Exclude<EventName<E>, OneTime>[],
+      },
+    );
+    const { timeout = 0, maxConnections = 0 } = options;
+    for (
+      const [name, value] of [["timeout", timeout], [
+        "maxConnections",
+        maxConnections,
+      ]] as const
+    ) {
+      if (!(value >= 0)) {
+        throw new RangeError(
+          `Cannot use ${name} "${value}": it must be a non-negative number`,
+        );
+      }
+    }
+    this.#connectionFactory = options.connectionFactory ??
+      ((connectionOptions) => new Connection(connectionOptions));
+    this.#timeout = timeout;
+    this.#maxConnections = maxConnections;
+  }
+
+  /** Builds each connection. */
+  get connectionFactory(): ConnectionFactory {
+    return this.#connectionFactory;
+  }
+
+  /** The idle timeout of each connection, in milliseconds; 0 for none. */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  /** The most connections open at once; 0 for no limit. */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
+  /**
+   * Builds a consumer with `factory` and copies this producer's many-times
+   * handlers onto it.
+   *
+   * @typeParam C The consumer type.
+   * @param factory The consumer factory.
+   * @returns The consumer.
+   */
+  buildConsumer<C extends ProtocolConsumer>(factory: ConsumerFactory<C>): C {
+    const consumer = factory();
+    consumer.copyManyTimesEvents(this);
+    return consumer;
+  }
+
+  /**
+   * Whether a connection may serve another request after `response`. True by
+   * default; override to close connections after certain responses.
+   *
+   * @param _connection The connection.
+   * @param _response The response just produced.
+   * @returns Whether to reuse the connection.
+   */
+  canReuseConnection(_connection: Connection, _response: unknown): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,287 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `Server`: a TCP, Unix or TLS server running one consumer per request.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "../errors.ts";
+import type { Connection } from "../protocols/connection.ts";
+import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
+import {
+  listen,
+  type SocketListener,
+  type TlsServerOptions,
+} from "../transports/listen.ts";
+import type { SocketTransportOptions } from "../transports/socket_transport.ts";
+import { formatAddress } from "../transports/_address.ts";
+import { ConnectionProducer } from "./connection_producer.ts";
+import {
+  type ConnectionFactory,
+  PRODUCER_HOOKS,
+  type ProducerEvents,
+} from "./producer.ts";
+
+/**
+ * The events of a server: one-time `start` and `stop` (data: the server),
+ * and the many-times producer hooks, which reach every connection and
+ * consumer it creates.
+ */
+export type ServerEvents = ProducerEvents & {
+  start: [owner: Server, data: Server];
+  stop: [owner: Server, data: Server];
+};
+
+/** Options of a `Server`. */
+export interface ServerOptions extends SocketTransportOptions {
+  /** Builds the consumer for each request. */
+  consumerFactory: ConsumerFactory;
+  /**
+   * The address to listen on (TCP and TLS).
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port to listen on; 0 picks a free one (see `address`).
+   *
+   * @default {0}
+   */
+  port?: number;
+  /** A Unix socket path to listen on, instead of a host and port. */
+  path?: string;
+  /** Serve TLS with this certificate and key. */
+  tls?: TlsServerOptions;
+  /**
+   * Idle timeout of each connection in milliseconds: a connection that has
+   * read nothing, and finished no request, for this long is closed. 0 for
+   * none.
+   *
+   * @default {15000}
+   */
+  keepAlive?: number;
+  /**
+   * The most connections open at once; 0 for no limit. At the limit the
+   * server stops accepting (clients wait in the listen backlog) and resumes
+   * when a connection ends.
+   *
+   * @default {0}
+   */
+  maxConnections?: number;
+  /**
+   * The listen backlog.
+   *
+   * @default {511}
+   */
+  backlog?: number;
+  /**
+   * A name for messages.
+   *
+   * @default {"server"}
+   */
+  name?: string;
+  /** Builds each connection. */
+  connectionFactory?: ConnectionFactory;
+}
+
+/** Options of `Server.close()`. */
+export interface ServerCloseOptions {
+  /**
+   * Milliseconds to let in-flight requests finish before their connections
+   * are aborted.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
+}
+
+/**
+ * A stream server (TCP, Unix or TLS, by options): each connection runs one
+ * `ProtocolConsumer` per request, built with `consumerFactory`. Hooks bound
+ * on the server reach every connection and consumer it creates, including
+ * ones created after binding.
+ *
+ * @example A server that answers every message with "ok"
+ * ```ts
+ * import { Server } from "@pulsar/net/producers";
+ * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Ok extends ProtocolConsumer {
+ *   override dataReceived(): void {
+ *     this.transport!.write(new TextEncoder().encode("ok"));
+ *     this.finished();
+ *   }
+ * }
+ *
+ * await using server = new Server({ consumerFactory: () => new Ok() });
+ * await server.start();
+ * using conn = await Deno.connect({ port: server.port });
+ * await conn.write(new Uint8Array([1]));
+ * const buf = new Uint8Array(2);
+ * await conn.read(buf);
+ * assertEquals(new TextDecoder().decode(buf), "ok");
+ * ```
+ */
+export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
+  #options: ServerOptions;
+  #name: string;
+  #listener: SocketListener<Connection> | undefined;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Builds a server; `start()` makes it listen.
+   *
+   * @param options `consumerFactory`, the address, `tls`, `keepAlive`,
+   * `maxConnections`, `backlog`, `name` and transport options.
+   * @throws {RangeError} If `keepAlive` or `maxConnections` is negative.
+   */
+  constructor(options: ServerOptions) {
+    super(
+      {
+        connectionFactory: options.connectionFactory,
+        timeout: options.keepAlive ?? 15000,
+        maxConnections: options.maxConnections ?? 0,
+      },
+      { oneTime: ["start", "stop"], manyTimes: PRODUCER_HOOKS },
+    );
+    this.#options = options;
+    this.#name = options.name ?? "server";
+  }
+
+  /** The server's name, for messages. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The factory of the consumers. */
+  get consumerFactory(): ConsumerFactory {
+    return this.#options.consumerFactory;
+  }
+
+  /**
+   * The bound address, once started.
+   *
+   * @throws {Error} If the server has not started.
+   */
+  get address(): Deno.Addr {
+    if (this.#listener === undefined) {
+      throw new Error(`Cannot get the address of ${this.#name}: not started`);
+    }
+    return this.#listener.localAddr;
+  }
+
+  /**
+   * The bound port, once started on TCP.
+   *
+   * @throws {Error} If the server has not started, or listens on a Unix
+   * socket.
+   */
+  get port(): number {
+    const address = this.address;
+    if (!("port" in address)) {
+      throw new Error(
+        `Cannot get the port of ${this.#name}: it listens on ${
+          formatAddress(address)
+        }`,
+      );
+    }
+    return address.port;
+  }
+
+  /**
+   * Whether the server is accepting connections: false before `start()`,
+   * at `maxConnections`, and once closing.
+   */
+  get accepting(): boolean {
+    return this.#listener?.isAccepting() ?? false;
+  }
+
+  /**
+   * Starts listening and fires `start`. Idempotent.
+   *
+   * @returns A promise settled once listening.
+   * @throws {Deno.errors.AddrInUse} If the address is taken.
+   * @throws {Error} If the server was closed.
+   */
+  start(): Promise<void> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(
+        new Error(`Cannot start ${this.#name}: it was closed`),
+      );
+    }
+    if (this.#listener === undefined) {
+      this.#listener = listen(() => this.#accept(), this.#options);
+      this.fireEvent("start", this);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `timeout`
+   * milliseconds (idle connections close at once, busy ones when their
+   * request finishes), then aborts what remains with a `TimeoutError`, and
+   * fires `stop`. Idempotent: later calls return the same promise.
+   *
+   * @param options `timeout`.
+   * @returns A promise settled once every connection has closed.
+   */
+  close(options: ServerCloseOptions = {}): Promise<void> {
+    return this.#closing ??= this.#close(options.timeout ?? 10000);
+  }
+
+  /**
+   * Closes the server, as `close()` does.
+   *
+   * @returns A promise settled once closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Stops tracking a lost connection, and accepts again if the server was
+   * at `maxConnections`.
+   *
+   * @param connection The connection lost.
+   */
+  protected override connectionDropped(connection: Connection): void {
+    super.connectionDropped(connection);
+    const max = this.maxConnections;
+    if (max > 0 && this.concurrentConnections < max && !this.#closing) {
+      this.#listener?.resumeAccepting();
+    }
+  }
+
+  #accept(): Connection {
+    const connection = this.newConnection(this.#options.consumerFactory);
+    const max = this.maxConnections;
+    if (max > 0 && this.concurrentConnections >= max) {
+      this.#listener?.pauseAccepting();
+    }
+    return connection;
+  }
+
+  async #close(timeout: number): Promise<void> {
+    await this.#listener?.close();
+    for (const connection of this.connections) {
+      const consumer = connection.currentConsumer;
+      if (consumer === undefined || consumer.hasFinished) connection.close();
+      else consumer.bindEvent("postRequest", () => connection.close());
+    }
+    const closed = Promise.all([...this.connections].map((c) => c.closed));
+    const timer = Promise.withResolvers<boolean>();
+    const id = setTimeout(() => timer.resolve(false), timeout);
+    const done = await Promise.race([closed.then(() => true), timer.promise]);
+    clearTimeout(id);
+    if (!done) {
+      const error = new TimeoutError(
+        `Server ${this.#name} closed with requests still in flight after ` +
+          `${timeout} ms`,
+      );
+      for (const connection of this.connections) connection.abort(error);
+      await closed;
+    }
+    this.fireEvent("stop", this);
+  }
+}

@@ -1,0 +1,202 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * `DelimitedConsumer`: a consumer for messages that end with a delimiter.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { formatAddress } from "../transports/_address.ts";
+import { ProtocolConsumer } from "./protocol_consumer.ts";
+
+/** Options of a `DelimitedConsumer`. */
+export interface DelimitedConsumerOptions {
+  /**
+   * The most bytes a message may have, delimiter included. A peer that sends
+   * more without a delimiter breaks the protocol: the connection closes with
+   * a `ProtocolError`.
+   *
+   * @default {16777216}
+   */
+  maxSize?: number;
+}
+
+/** The default maximum message size: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+/**
+ * A consumer whose message is every byte up to and including a delimiter,
+ * such as `\r\n\r\n`. It finds the delimiter even when it arrives split
+ * across reads, hands the whole message to `messageReceived()`, finishes with
+ * what that returns, and passes the bytes after the delimiter on to the next
+ * consumer (pipelining). A message longer than `maxSize` is a
+ * `ProtocolError` that closes the connection.
+ *
+ * @typeParam Req The request type (client side).
+ * @typeParam Res The result of `messageReceived()`.
+ *
+ * @example A line consumer that answers with the line's length
+ * ```ts
+ * import { DelimitedConsumer } from "@pulsar/net/protocols";
+ *
+ * class LineLength extends DelimitedConsumer<undefined, number> {
+ *   constructor() {
+ *     super(new Uint8Array([10]), { maxSize: 1024 }); // "\n"
+ *   }
+ *   override messageReceived(message: Uint8Array): number {
+ *     this.transport?.write(new TextEncoder().encode(`${message.length - 1}\n`));
+ *     return message.length - 1;
+ *   }
+ * }
+ *
+ * const consumer = new LineLength();
+ * const rest = consumer.dataReceived(new TextEncoder().encode("abc\nnext"));
+ * console.log(await consumer.onFinished, rest); // 3, the bytes of "next"
+ * ```
+ */
+export abstract class DelimitedConsumer<Req = unknown, Res = unknown>
+  extends ProtocolConsumer<Req, Res> {
+  #delimiter: Uint8Array;
+  #maxSize: number;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+
+  /**
+   * Builds the consumer.
+   *
+   * @param delimiter The bytes that end a message; not empty.
+   * @param options `maxSize`.
+   * @throws {RangeError} If the delimiter is empty, or `maxSize` is smaller
+   * than the delimiter.
+   */
+  constructor(delimiter: Uint8Array, options: DelimitedConsumerOptions = {}) {
+    super();
+    const { maxSize = DEFAULT_MAX_MESSAGE_SIZE } = options;
+    if (delimiter.length === 0) {
+      throw new RangeError("Cannot use an empty delimiter");
+    }
+    if (!(maxSize >= delimiter.length)) {
+      throw new RangeError(
+        `Cannot use maxSize "${maxSize}": it must be at least the ` +
+          `delimiter's length, ${delimiter.length}`,
+      );
+    }
+    this.#delimiter = delimiter;
+    this.#maxSize = maxSize;
+  }
+
+  /** The most bytes a message may have, delimiter included. */
+  get maxSize(): number {
+    return this.#maxSize;
+  }
+
+  /**
+   * Collects bytes until the delimiter, then calls `messageReceived()` and
+   * finishes with its result.
+   *
+   * @param data The bytes read.
+   * @returns The bytes after the delimiter, once finished.
+   * @throws {ProtocolError} If the message exceeds `maxSize`.
+   */
+  override dataReceived(data: Uint8Array): Uint8Array | void {
+    const end = this.#findEnd(data);
+    const size = this.#size + (end < 0 ? data.length : end);
+    if (size > this.#maxSize) {
+      throw new ProtocolError(
+        `Message from ${formatAddress(this.address)} exceeds the maximum ` +
+          `size of ${this.#maxSize} bytes`,
+      );
+    }
+    if (end < 0) {
+      this.#chunks.push(data);
+      this.#size = size;
+      return;
+    }
+    let message = data.subarray(0, end);
+    if (this.#size > 0) {
+      this.#chunks.push(message);
+      message = join(this.#chunks, size);
+      this.#chunks = [];
+      this.#size = 0;
+    }
+    this.finished(this.messageReceived(message));
+    return data.subarray(end);
+  }
+
+  /**
+   * Handles one whole message; its result finishes the consumer. A server
+   * writes its answer here; a client decodes the response.
+   *
+   * @param message The message, delimiter included.
+   * @returns The consumer's result.
+   */
+  abstract messageReceived(message: Uint8Array): Res;
+
+  /**
+   * The offset in `data` just past the delimiter, or -1. A delimiter may
+   * start in the bytes already buffered and end in `data`.
+   */
+  #findEnd(data: Uint8Array): number {
+    const delimiter = this.#delimiter;
+    const overlap = Math.min(delimiter.length - 1, this.#size);
+    if (overlap > 0) {
+      const tail = join(this.#chunks, this.#size, overlap);
+      for (let start = 0; start < overlap; start++) {
+        const need = delimiter.length - (overlap - start);
+        if (need > data.length) continue;
+        if (
+          matches(tail, start, delimiter, 0, overlap - start) &&
+          matches(data, 0, delimiter, overlap - start, need)
+        ) {
+          return need;
+        }
+      }
+    }
+    const index = indexOf(data, delimiter);
+    return index < 0 ? -1 : index + delimiter.length;
+  }
+}
+
+/** Whether `a[aStart..aStart+length]` equals `b[bStart..bStart+length]`. */
+function matches(
+  a: Uint8Array,
+  aStart: number,
+  b: Uint8Array,
+  bStart: number,
+  length: number,
+): boolean {
+  for (let i = 0; i < length; i++) {
+    if (a[aStart + i] !== b[bStart + i]) return false;
+  }
+  return true;
+}
+
+/**
+ * The first index of `needle` in `haystack`, or -1. Scans with the native
+ * `indexOf` for the first byte, which is several times faster on the hot
+ * path than a byte-by-byte loop.
+ */
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  const last = haystack.length - needle.length;
+  let i = haystack.indexOf(first);
+  while (i >= 0 && i <= last) {
+    if (matches(haystack, i + 1, needle, 1, needle.length - 1)) return i;
+    i = haystack.indexOf(first, i + 1);
+  }
+  return -1;
+}
+
+/** Joins `chunks` (of `size` bytes in all); with `tail`, only the last bytes. */
+function join(chunks: Uint8Array[], size: number, tail = size): Uint8Array {
+  const out = new Uint8Array(tail);
+  let end = size;
+  for (let i = chunks.length - 1; i >= 0 && end > size - tail; i--) {
+    const chunk = chunks[i];
+    const start = end - chunk.length;
+    const from = Math.max(0, size - tail - start);
+    out.set(chunk.subarray(from), start + from - (size - tail));
+    end = start;
+  }
+  return out;
+}
