@@ -166,6 +166,13 @@ export class Client<Res = unknown>
     return this.#pools;
   }
 
+  /** The connections opened, summed over the pools. */
+  override get sessions(): number {
+    let total = 0;
+    for (const pool of this.#pools.values()) total += pool.sessions;
+    return total;
+  }
+
   /** The requests that got their response. */
   override get requestsProcessed(): number {
     return this.#requestsProcessed;

@@ -245,14 +245,20 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
 
   /**
    * Called when the connection is lost while this consumer is current. By
-   * default, if not finished, finishes with a `ConnectionClosedError` whose
-   * cause is `error`. Override to accept end of stream as the end of a
+   * default, if not finished, finishes with a `ConnectionClosedError`: the
+   * transport's own when it had one (a reset), else a new one whose cause is
+   * `error`. Override to accept end of stream as the end of a
    * response (call `finished()` with the result).
    *
    * @param error `undefined` for a clean close, the cause otherwise.
    */
   connectionLost(error?: Error): void {
     if (this.#hasFinished) return;
+    // A transport's own ConnectionClosedError already says what happened.
+    if (error instanceof ConnectionClosedError) {
+      this.finished(undefined, error);
+      return;
+    }
     const address = formatAddress(this.address);
     const how = error === undefined ? "closed" : `lost (${error.message})`;
     this.finished(
