@@ -1,0 +1,180 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+import {
+  assert,
+  assertEquals,
+  assertNotStrictEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { ConnectionPool } from "../clients/connection_pool.ts";
+import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import { Connection } from "../protocols/connection.ts";
+import { connect } from "../transports/connect.ts";
+import { waitFor } from "./_helpers.ts";
+
+/** A listener that accepts and keeps connections, and a pool to it. */
+function setup(poolSize: number, timeout = 0) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const peers: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) peers.push(conn);
+    } catch {
+      // Closed.
+    }
+  })();
+  const pool = new ConnectionPool({
+    poolSize,
+    timeout,
+    key: "test",
+    connect: async (signal) => {
+      const [, connection] = await connect(() => new Connection(), {
+        port: listener.addr.port,
+        signal,
+      });
+      return connection;
+    },
+  });
+  return {
+    pool,
+    peers,
+    async [Symbol.asyncDispose]() {
+      await pool.close();
+      listener.close();
+      await accepting;
+      for (const peer of peers) {
+        try {
+          peer.close();
+        } catch {
+          // The test closed it already.
+        }
+      }
+    },
+  };
+}
+
+Deno.test("ConnectionPool.acquire() opens up to poolSize connections, then waits", async () => {
+  await using ctx = setup(2);
+  const { pool } = ctx;
+  const a = await pool.acquire();
+  const b = await pool.acquire();
+  assertNotStrictEquals(a, b);
+  assertEquals(pool.inUse, 2);
+  let third: Connection | undefined;
+  const waiting = pool.acquire().then((c) => third = c);
+  await waitFor(() => pool.waiting === 1);
+  assertEquals(third, undefined);
+  pool.release(a);
+  await waiting;
+  assertStrictEquals(third, a);
+  assertEquals(pool.sessions, 2);
+  pool.release(b);
+  pool.release(third!);
+  assertEquals(pool.available, 2);
+  assertEquals(pool.inUse, 0);
+});
+
+Deno.test("ConnectionPool.acquire() serves waiters first in, first out", async () => {
+  await using ctx = setup(1);
+  const { pool } = ctx;
+  const held = await pool.acquire();
+  const order: number[] = [];
+  const waiters = [1, 2, 3].map((n) =>
+    pool.acquire().then((c) => {
+      order.push(n);
+      pool.release(c);
+    })
+  );
+  await waitFor(() => pool.waiting === 3);
+  pool.release(held);
+  await Promise.all(waiters);
+  assertEquals(order, [1, 2, 3]);
+  assertEquals(pool.sessions, 1);
+});
+
+Deno.test("ConnectionPool.acquire() fails with TimeoutError when all stay in use", async () => {
+  await using ctx = setup(1, 30);
+  const { pool } = ctx;
+  const held = await pool.acquire();
+  await assertRejects(
+    () => pool.acquire(),
+    TimeoutError,
+    "Cannot get a connection to test: all 1 were in use for 30 ms",
+  );
+  assertEquals(pool.waiting, 0);
+  pool.release(held);
+});
+
+Deno.test("ConnectionPool.acquire() drops a dead idle connection and opens a new one", async () => {
+  await using ctx = setup(1);
+  const { pool, peers } = ctx;
+  const first = await pool.acquire();
+  pool.release(first);
+  await waitFor(() => peers.length === 1);
+  peers[0].close();
+  await first.closed;
+  assertEquals(pool.available, 0);
+  const second = await pool.acquire();
+  assertNotStrictEquals(second, first);
+  assert(!second.isClosed);
+  assertEquals(pool.sessions, 2);
+  pool.release(second);
+});
+
+Deno.test("ConnectionPool.release() with discard closes the connection and frees its slot for a waiter", async () => {
+  await using ctx = setup(1);
+  const { pool } = ctx;
+  const first = await pool.acquire();
+  const next = pool.acquire();
+  await waitFor(() => pool.waiting === 1);
+  pool.release(first, { discard: true });
+  const second = await next;
+  assertNotStrictEquals(second, first);
+  await first.closed;
+  assertEquals(pool.sessions, 2);
+  pool.release(second);
+});
+
+Deno.test("ConnectionPool.close() closes idle and in-use connections and is idempotent", async () => {
+  await using ctx = setup(2);
+  const { pool } = ctx;
+  const idle = await pool.acquire();
+  const busy = await pool.acquire();
+  pool.release(idle);
+  const closing = pool.close();
+  assertStrictEquals(pool.close(), closing);
+  await closing;
+  assert(idle.isClosed && busy.isClosed);
+  assert(pool.closed);
+  await assertRejects(
+    () => pool.acquire(),
+    ConnectionClosedError,
+    "Cannot get a connection to test: the pool is closed",
+  );
+  pool.release(busy);
+  assertEquals(pool.available, 0);
+});
+
+Deno.test("ConnectionPool.close() fails the callers waiting for a connection", async () => {
+  await using ctx = setup(1);
+  const { pool } = ctx;
+  const held = await pool.acquire();
+  const waiter = assertRejects(
+    () => pool.acquire(),
+    ConnectionClosedError,
+    "Cannot get a connection to test: the pool was closed",
+  );
+  await waitFor(() => pool.waiting === 1);
+  await pool.close();
+  await waiter;
+  assert(held.isClosed);
+});
+
+Deno.test("ConnectionPool rejects a poolSize below 1", () => {
+  assertThrows(
+    () => new ConnectionPool({ poolSize: 0, connect: () => Promise.reject() }),
+    RangeError,
+    'Cannot use poolSize "0": it must be a positive integer',
+  );
+});
