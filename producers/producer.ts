@@ -83,7 +83,7 @@ export interface ProducerOptions {
  * import { assertEquals } from "@std/assert";
  *
  * class Noop extends ProtocolConsumer {
- *   override dataReceived(): void {
+ *   override dataReceived(_data: Uint8Array): void {
  *     this.finished("ok");
  *   }
  * }
