@@ -4,6 +4,7 @@
  *
  *     deno run --allow-net examples/echo/server.ts --hostname 127.0.0.1 --port 8060
  *
+ * `--keep-alive MS` sets the idle timeout of connections (default 15000).
  * Prints the address it listens on; stops cleanly on SIGINT or SIGTERM.
  *
  * @module
@@ -15,14 +16,16 @@ import { EchoServerConsumer } from "./echo.ts";
 
 /** Runs the server until SIGINT or SIGTERM. */
 export async function main(args: string[]): Promise<void> {
-  const flags: { hostname: string; port: string } = parseArgs(args, {
-    string: ["hostname", "port"],
-    default: { hostname: "127.0.0.1", port: "8060" },
-  });
+  const flags: { hostname: string; port: string; "keep-alive": string } =
+    parseArgs(args, {
+      string: ["hostname", "port", "keep-alive"],
+      default: { hostname: "127.0.0.1", port: "8060", "keep-alive": "15000" },
+    });
   const server = new Server({
     consumerFactory: () => new EchoServerConsumer(),
     hostname: flags.hostname,
     port: Number(flags.port),
+    keepAlive: Number(flags["keep-alive"]),
     name: "echo",
   });
   await server.start();
