@@ -338,7 +338,7 @@ export class Client<Res = unknown>
         signal,
       });
     } catch (error) {
-      this.connectionDropped(connection);
+      this.forgetConnection(connection);
       throw error;
     }
     return connection;

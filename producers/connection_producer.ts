@@ -78,8 +78,6 @@ export class ConnectionProducer<
       producer: this,
       timeout: this.timeout,
     });
-    // Bound first, so hooks see the counters without the lost connection.
-    connection.bindEvent("connectionLost", this.#forget);
     connection.copyManyTimesEvents(this);
     this.#connections.add(connection);
     return connection;
@@ -99,17 +97,15 @@ export class ConnectionProducer<
   }
 
   /**
-   * Called when a connection is lost: stops tracking it. Subclasses extend
-   * this to react (a server resumes accepting).
+   * Stops tracking a connection: called by the connection once lost (so the
+   * counters are up to date when its `connectionLost` event fires), or for
+   * one that never connected. Subclasses extend it to react (a server
+   * resumes accepting).
    *
-   * @param connection The connection lost.
+   * @param connection The connection.
    */
-  protected connectionDropped(connection: Connection): void {
+  forgetConnection(connection: Connection): void {
     if (!this.#connections.delete(connection)) return;
     this.#processedByClosed += connection.processed;
   }
-
-  #forget = (connection: Connection): void => {
-    this.connectionDropped(connection);
-  };
 }

@@ -245,8 +245,8 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    *
    * @param connection The connection lost.
    */
-  protected override connectionDropped(connection: Connection): void {
-    super.connectionDropped(connection);
+  override forgetConnection(connection: Connection): void {
+    super.forgetConnection(connection);
     const max = this.maxConnections;
     if (max > 0 && this.concurrentConnections < max && !this.#closing) {
       this.#listener?.resumeAccepting();

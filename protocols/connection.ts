@@ -284,6 +284,7 @@ export class Connection
         console.error("Consumer's connectionLost() failed:", thrown);
       }
     }
+    this.#producer?.forgetConnection?.(this);
     this.fireEvent("connectionLost", error);
     this.#closed.resolve();
   }

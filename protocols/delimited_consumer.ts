@@ -58,7 +58,7 @@ export abstract class DelimitedConsumer<Req = unknown, Res = unknown>
   extends ProtocolConsumer<Req, Res> {
   #delimiter: Uint8Array;
   #maxSize: number;
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] | undefined;
   #size = 0;
 
   /**
@@ -108,19 +108,19 @@ export abstract class DelimitedConsumer<Req = unknown, Res = unknown>
       );
     }
     if (end < 0) {
-      this.#chunks.push(data);
+      (this.#chunks ??= []).push(data);
       this.#size = size;
       return;
     }
-    let message = data.subarray(0, end);
-    if (this.#size > 0) {
+    let message = end === data.length ? data : data.subarray(0, end);
+    if (this.#chunks !== undefined) {
       this.#chunks.push(message);
       message = join(this.#chunks, size);
-      this.#chunks = [];
+      this.#chunks = undefined;
       this.#size = 0;
     }
     this.finished(this.messageReceived(message));
-    return data.subarray(end);
+    if (end < data.length) return data.subarray(end);
   }
 
   /**
@@ -140,7 +140,7 @@ export abstract class DelimitedConsumer<Req = unknown, Res = unknown>
     const delimiter = this.#delimiter;
     const overlap = Math.min(delimiter.length - 1, this.#size);
     if (overlap > 0) {
-      const tail = join(this.#chunks, this.#size, overlap);
+      const tail = join(this.#chunks!, this.#size, overlap);
       for (let start = 0; start < overlap; start++) {
         const need = delimiter.length - (overlap - start);
         if (need > data.length) continue;

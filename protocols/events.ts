@@ -334,6 +334,11 @@ export class EventHandler<
 > {
   #names: EventNames<E, OneTime>;
   #events: Map<string, AnyEvent<unknown, unknown>> | undefined;
+  // One-time events that fired before anyone asked for their object: a bit
+  // per event (by its index in `oneTime`), and their data and error in
+  // pairs. Nothing is allocated for an event nobody looks at.
+  #fired = 0;
+  #firedData: unknown[] | undefined;
 
   /**
    * Builds an event handler with the given events.
@@ -360,8 +365,15 @@ export class EventHandler<
     const events = this.#events ??= new Map();
     let event = events.get(name);
     if (event === undefined) {
-      if (this.#isOneTime(name)) {
+      const index = this.#oneTimeIndex(name);
+      if (index >= 0) {
         event = new OneTimeEvent<unknown, unknown>(this, name);
+        if (this.#fired & (1 << index)) {
+          event.fire(
+            this.#firedData?.[2 * index],
+            this.#firedData?.[2 * index + 1],
+          );
+        }
       } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name);
       } else {
@@ -418,8 +430,13 @@ export class EventHandler<
     const event = this.#events?.get(name);
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
-    if (this.#isOneTime(name)) {
-      return (this.event(name) as AnyEvent<unknown, unknown>).fire(data, error);
+    const index = this.#oneTimeIndex(name);
+    if (index < 0 || this.#fired & (1 << index)) return undefined;
+    this.#fired |= 1 << index;
+    if (data !== undefined || error !== undefined) {
+      const stored = this.#firedData ??= [];
+      stored[2 * index] = data;
+      stored[2 * index + 1] = error;
     }
     return undefined;
   }
@@ -450,12 +467,12 @@ export class EventHandler<
     }
   }
 
-  #isOneTime(name: string): boolean {
-    return (this.#names.oneTime as readonly string[]).includes(name);
+  #oneTimeIndex(name: string): number {
+    return (this.#names.oneTime as readonly string[]).indexOf(name);
   }
 
   #has(name: string): boolean {
-    return this.#isOneTime(name) ||
+    return this.#oneTimeIndex(name) >= 0 ||
       (this.#names.manyTimes as readonly string[]).includes(name);
   }
 }

@@ -38,6 +38,13 @@ export interface ProducerInterface {
    * @returns The new consumer.
    */
   buildConsumer<C extends ProtocolConsumer>(factory: ConsumerFactory<C>): C;
+  /**
+   * Called by a connection this producer made, once it is lost, before its
+   * `connectionLost` event fires.
+   *
+   * @param connection The connection lost.
+   */
+  forgetConnection?(connection: ConsumerConnection): void;
 }
 
 /** What a consumer sees of the connection that runs it. */
