@@ -1,0 +1,76 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+// W5's load: echo requests from the module's pooled EchoClient, or from raw
+// Deno.connect clients, CONCURRENCY at once over 16 connections, for MILLIS.
+// Prints one line of JSON.
+//
+//   deno run --allow-net bench/client_load.ts module|raw PORT CONCURRENCY MILLIS
+
+import { EchoClient } from "../examples/echo/echo.ts";
+
+const [kind, portArg, concurrencyArg, millisArg] = Deno.args;
+const port = Number(portArg);
+const concurrency = Number(concurrencyArg);
+const millis = Number(millisArg);
+const CONNECTIONS = 16;
+const payload = "x".repeat(60);
+const wire = new TextEncoder().encode(`${payload}\r\n\r\n`);
+
+/** Runs `concurrency` workers calling `request` until the deadline. */
+async function drive(request: () => Promise<void>): Promise<number> {
+  const deadline = performance.now() + millis;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await request();
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+async function moduleClient(): Promise<number> {
+  await using client = new EchoClient({ port }, { poolSize: CONNECTIONS });
+  return await drive(async () => {
+    const reply = await client.request(payload);
+    if (reply.length !== payload.length) throw new Error("Short reply");
+  });
+}
+
+/** Raw clients: 16 connections, each used by one request at a time. */
+async function rawClient(): Promise<number> {
+  const conns = await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.setNoDelay(true);
+      return conn;
+    }),
+  );
+  const buf = new Uint8Array(65536);
+  const idle = [...conns];
+  const waiting: ((conn: Deno.TcpConn) => void)[] = [];
+  const done = await drive(async () => {
+    const conn = idle.pop() ??
+      await new Promise<Deno.TcpConn>((resolve) => waiting.push(resolve));
+    let written = 0;
+    while (written < wire.length) {
+      written += await conn.write(wire.subarray(written));
+    }
+    let got = 0;
+    while (got < wire.length) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("Server closed the connection");
+      got += n;
+    }
+    const next = waiting.shift();
+    if (next) next(conn);
+    else idle.push(conn);
+  });
+  for (const conn of conns) conn.close();
+  return done;
+}
+
+const ops = kind === "module" ? await moduleClient() : await rawClient();
+const seconds = millis / 1000;
+console.log(JSON.stringify({ ops, seconds, rate: ops / seconds }));

@@ -1,0 +1,605 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * The benchmark suite: the module's echo servers and client against raw Deno
+ * sockets, with Node and Python asyncio as outside references, all driven by
+ * one C load generator (`bench/loadgen.c`, built here with gcc). Servers run
+ * on core 1, load on core 0 (taskset). Each figure is measured `--reps`
+ * times, implementations interleaved; the median is reported with min–max.
+ * Writes `bench/RESULTS.md` and `bench/ratios.svg`.
+ *
+ *     deno task bench            # the full suite, about 2.5 minutes
+ *     deno task bench -- --smoke # a few seconds: checks the harness works
+ *
+ * Loopback only; every run is bounded in time.
+ *
+ * @module
+ */
+
+const root = new URL("../", import.meta.url).pathname;
+const buildDir = `${root}bench/.build`;
+const args = new Set(Deno.args);
+const smoke = args.has("--smoke");
+const offline = args.has("--offline");
+const reps = smoke ? 1 : 3;
+const millis = smoke ? 200 : 800;
+const idleConnections = smoke ? 200 : 10_000;
+const streamBytes = smoke ? 8 * 1024 * 1024 : 256 * 1024 * 1024;
+
+const deno = Deno.execPath();
+const denoFlags = offline
+  ? [`--import-map=${root}import_map.offline.json`, "--no-lock"]
+  : [];
+
+type Impl = "module" | "raw" | "node" | "asyncio";
+const IMPLS: Impl[] = smoke ? ["module", "raw"] : [
+  "module",
+  "raw",
+  "node",
+  "asyncio",
+];
+const LABELS: Record<Impl, string> = {
+  module: "@pulsar/net",
+  raw: "raw Deno",
+  node: "Node",
+  asyncio: "asyncio",
+};
+
+function serverCommand(impl: Impl, udp: boolean): string[] {
+  const script = (path: string) => `${root}${path}`;
+  switch (impl) {
+    case "module":
+      return udp
+        ? [
+          deno,
+          "run",
+          "-A",
+          "--unstable-net",
+          ...denoFlags,
+          script("examples/echoudp/server.ts"),
+          "--port",
+          "0",
+        ]
+        : [
+          deno,
+          "run",
+          "-A",
+          ...denoFlags,
+          script("examples/echo/server.ts"),
+          "--port",
+          "0",
+        ];
+    case "raw":
+      return udp
+        ? [
+          deno,
+          "run",
+          "-A",
+          "--unstable-net",
+          script("bench/servers/raw_echo_udp.ts"),
+          "0",
+        ]
+        : [deno, "run", "-A", script("bench/servers/raw_echo.ts"), "0"];
+    case "node":
+      return [
+        "node",
+        script(`bench/servers/node_echo${udp ? "_udp" : ""}.mjs`),
+        "0",
+      ];
+    case "asyncio":
+      return [
+        "python3",
+        script("bench/servers/asyncio_echo.py"),
+        udp ? "udp" : "tcp",
+        "0",
+      ];
+  }
+}
+
+const hasTaskset = await succeeds(["taskset", "-c", "0", "true"]);
+
+async function succeeds(cmd: string[]): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `cmd` pinned to `core`, with a raised file-descriptor limit. */
+function pinned(
+  core: number,
+  cmd: string[],
+  stdin: "piped" | "null" = "null",
+): Deno.Command {
+  const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const pin = hasTaskset ? `taskset -c ${core} ` : "";
+  return new Deno.Command("bash", {
+    args: ["-c", `ulimit -n 20000 2>/dev/null; exec ${pin}${quoted}`],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin,
+  });
+}
+
+interface RunningServer {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(impl: Impl, udp = false): Promise<RunningServer> {
+  const child = pinned(1, serverCommand(impl, udp)).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 20_000;
+  while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done || Date.now() > deadline) {
+      throw new Error(`${impl} server did not start: ${text}`);
+    }
+    text += value;
+  }
+  const port = Number(text.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
+  // Keep draining its output so it never blocks on a full pipe.
+  const draining = (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return {
+    pid: child.pid,
+    port,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await draining.catch(() => {});
+    },
+  };
+}
+
+let loadgen = "";
+
+async function buildLoadgen(): Promise<void> {
+  await Deno.mkdir(buildDir, { recursive: true });
+  loadgen = `${buildDir}/loadgen`;
+  const { success, stderr } = await new Deno.Command("gcc", {
+    args: ["-O2", "-o", loadgen, `${root}bench/loadgen.c`],
+    stderr: "piped",
+  }).output();
+  if (!success) {
+    throw new Error(`gcc failed: ${new TextDecoder().decode(stderr)}`);
+  }
+}
+
+type Sample = Record<string, number>;
+
+async function load(args: (string | number)[]): Promise<Sample> {
+  const { success, stdout } = await pinned(0, [loadgen, ...args.map(String)])
+    .output();
+  const text = new TextDecoder().decode(stdout).trim();
+  if (!success) throw new Error(`loadgen ${args.join(" ")} failed: ${text}`);
+  return JSON.parse(text);
+}
+
+async function clientLoad(
+  kind: "module" | "raw",
+  port: number,
+  concurrency: number,
+): Promise<Sample> {
+  const { success, stdout } = await pinned(0, [
+    deno,
+    "run",
+    "-A",
+    ...denoFlags,
+    `${root}bench/client_load.ts`,
+    kind,
+    String(port),
+    String(concurrency),
+    String(millis),
+  ]).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  if (!success) throw new Error(`client_load ${kind} failed: ${text}`);
+  return JSON.parse(text);
+}
+
+function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmRSS:\s+(\d+)/)![1]);
+}
+
+function fdCount(pid: number): number {
+  let count = 0;
+  for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) count++;
+  return count;
+}
+
+/** Resident KiB per idle connection of a fresh server of `impl`. */
+async function memoryPerConnection(impl: Impl): Promise<Sample> {
+  const server = await startServer(impl);
+  try {
+    await load(["echo", "127.0.0.1", server.port, 4, 200, 64]); // warm up
+    await new Promise((r) => setTimeout(r, 300));
+    const before = rssKiB(server.pid);
+    const fdsBefore = fdCount(server.pid);
+    const holder = pinned(0, [
+      loadgen,
+      "hold",
+      "127.0.0.1",
+      String(server.port),
+      String(idleConnections),
+    ], "piped").spawn();
+    const reader = holder.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    while (!text.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`hold failed: ${text}`);
+      text += value;
+    }
+    // Wait until the server has accepted them all, then let it settle.
+    const deadline = Date.now() + 30_000;
+    while (fdCount(server.pid) < fdsBefore + idleConnections) {
+      if (Date.now() > deadline) throw new Error(`${impl} did not accept all`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssKiB(server.pid);
+    await holder.stdin.close();
+    await holder.status;
+    await reader.cancel();
+    return { rate: (after - before) / idleConnections, before, after };
+  } finally {
+    await server.stop();
+  }
+}
+
+interface Figure {
+  key: string;
+  label: string;
+  unit: string;
+  impls: Impl[];
+  higherIsBetter: boolean;
+  target?: number;
+  samples: Map<Impl, Sample[]>;
+}
+
+const figures: Figure[] = [];
+
+function figure(
+  key: string,
+  label: string,
+  unit: string,
+  impls: Impl[],
+  options: { target?: number; higherIsBetter?: boolean } = {},
+): Figure {
+  const f: Figure = {
+    key,
+    label,
+    unit,
+    impls,
+    target: options.target,
+    higherIsBetter: options.higherIsBetter ?? true,
+    samples: new Map(impls.map((impl) => [impl, []])),
+  };
+  figures.push(f);
+  return f;
+}
+
+function log(message: string): void {
+  console.error(message);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  await buildLoadgen();
+  const concurrencies = smoke ? [1, 16] : [1, 16, 256];
+  const w1 = concurrencies.map((c) =>
+    figure(
+      `W1 C=${c}`,
+      `W1 echo, ${c} connection${c > 1 ? "s" : ""}`,
+      "req/s",
+      IMPLS,
+      {
+        target: 0.9,
+      },
+    )
+  );
+  const w2 = figure("W2", `W2 stream ${streamBytes >> 20} MiB`, "MB/s", IMPLS, {
+    target: 0.9,
+  });
+  const w4 = figure(
+    "W4",
+    "W4 connect, echo, close (16 workers)",
+    "conn/s",
+    IMPLS,
+    {
+      target: 0.9,
+    },
+  );
+  const w3 = [1, 16].map((n) =>
+    figure(`W3 ${n}`, `W3 UDP echo, ${n} in flight`, "dgram/s", IMPLS, {
+      target: 1.0,
+    })
+  );
+  const w5 = (smoke ? [16] : [16, 256]).map((n) =>
+    figure(`W5 ${n}`, `W5 pooled client, ${n} at once, pool of 16`, "req/s", [
+      "module",
+      "raw",
+    ], { target: 0.85 })
+  );
+  const memory = figure(
+    "Memory",
+    `Memory per idle connection (${idleConnections} held)`,
+    "KiB",
+    smoke ? ["module", "raw"] : IMPLS,
+    { target: 1.25, higherIsBetter: false },
+  );
+
+  // TCP servers stay up for W1, W2 and W4; every repetition interleaves the
+  // implementations.
+  const servers = new Map<Impl, RunningServer>();
+  for (const impl of IMPLS) servers.set(impl, await startServer(impl));
+  try {
+    for (let rep = 1; rep <= reps; rep++) {
+      log(`repetition ${rep} of ${reps}: TCP`);
+      for (const [i, c] of concurrencies.entries()) {
+        for (const impl of IMPLS) {
+          const port = servers.get(impl)!.port;
+          w1[i].samples.get(impl)!.push(
+            await load(["echo", "127.0.0.1", port, c, millis, 64]),
+          );
+        }
+      }
+      for (const impl of IMPLS) {
+        const port = servers.get(impl)!.port;
+        w2.samples.get(impl)!.push(
+          await load(["stream", "127.0.0.1", port, streamBytes, 65536]),
+        );
+      }
+      for (const impl of IMPLS) {
+        const port = servers.get(impl)!.port;
+        w4.samples.get(impl)!.push(
+          await load(["connect", "127.0.0.1", port, 16, millis, 64]),
+        );
+      }
+      for (const [i, n] of (smoke ? [16] : [16, 256]).entries()) {
+        for (const kind of ["module", "raw"] as const) {
+          w5[i].samples.get(kind)!.push(
+            await clientLoad(kind, servers.get("raw")!.port, n),
+          );
+        }
+      }
+    }
+  } finally {
+    for (const server of servers.values()) await server.stop();
+  }
+
+  const udpServers = new Map<Impl, RunningServer>();
+  for (const impl of IMPLS) udpServers.set(impl, await startServer(impl, true));
+  try {
+    for (let rep = 1; rep <= reps; rep++) {
+      log(`repetition ${rep} of ${reps}: UDP`);
+      for (const [i, n] of [1, 16].entries()) {
+        for (const impl of IMPLS) {
+          const port = udpServers.get(impl)!.port;
+          w3[i].samples.get(impl)!.push(
+            await load(["udp", "127.0.0.1", port, n, millis, 64]),
+          );
+        }
+      }
+    }
+  } finally {
+    for (const server of udpServers.values()) await server.stop();
+  }
+
+  for (let rep = 1; rep <= reps; rep++) {
+    log(`repetition ${rep} of ${reps}: memory`);
+    for (const impl of memory.impls) {
+      memory.samples.get(impl)!.push(await memoryPerConnection(impl));
+    }
+  }
+
+  const seconds = (Date.now() - started) / 1000;
+  const report = await writeReport(seconds);
+  console.log(report);
+}
+
+function stats(
+  samples: Sample[],
+): { median: number; min: number; max: number } {
+  const rates = samples.map((s) => s.rate).sort((a, b) => a - b);
+  const mid = Math.floor(rates.length / 2);
+  const median = rates.length % 2
+    ? rates[mid]
+    : (rates[mid - 1] + rates[mid]) / 2;
+  return { median, min: rates[0], max: rates.at(-1)! };
+}
+
+function format(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString("en-US");
+  if (value >= 10) return value.toFixed(0);
+  return value.toFixed(1);
+}
+
+function latency(samples: Sample[], key: string): string {
+  const values = samples.map((s) => s[key]).filter((v) => v !== undefined)
+    .sort((a, b) => a - b);
+  if (values.length === 0) return "";
+  return `${format(values[Math.floor(values.length / 2)])} µs`;
+}
+
+/** The module's ratio to raw Deno (inverted for memory, lower is better). */
+function ratio(f: Figure, impl: Impl): number {
+  const raw = stats(f.samples.get("raw")!).median;
+  const other = stats(f.samples.get(impl)!).median;
+  return other / raw;
+}
+
+async function machine(): Promise<string> {
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(
+    /model name\s*:\s*(.*)/,
+  )?.[1] ?? "unknown CPU";
+  const version = async (cmd: string[]) => {
+    try {
+      const out = await new Deno.Command(cmd[0], {
+        args: cmd.slice(1),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) +
+        new TextDecoder().decode(out.stderr);
+      return text.trim().split("\n")[0];
+    } catch {
+      return "not found";
+    }
+  };
+  return [
+    `${navigator.hardwareConcurrency} cores, ${cpu}`,
+    `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
+    `Node ${await version(["node", "--version"])}`,
+    `${await version(["python3", "--version"])}`,
+    hasTaskset
+      ? "servers pinned to core 1, load to core 0 (taskset)"
+      : "taskset not found: nothing pinned",
+  ].join("; ");
+}
+
+async function writeReport(seconds: number): Promise<string> {
+  const date = new Date().toISOString().slice(0, 10);
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Measured ${date} by \`deno task bench${smoke ? " -- --smoke" : ""}\` in ${
+      seconds.toFixed(0)
+    } s on: ${await machine()}.`,
+    "",
+    `Each figure is the median of ${reps} run${reps > 1 ? "s" : ""} ` +
+    "(min–max in brackets), implementations interleaved; ratios are medians " +
+    "over raw Deno's median on the same run. Higher is better, except memory.",
+    "",
+    "| workload | unit | @pulsar/net | raw Deno | Node | asyncio | @pulsar/net ÷ raw | target | met |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const f of figures) {
+    const cell = (impl: Impl) => {
+      const samples = f.samples.get(impl);
+      if (!samples || samples.length === 0) return "–";
+      const { median, min, max } = stats(samples);
+      const p = latency(samples, "p50_us");
+      const p99 = latency(samples, "p99_us");
+      const lat = p ? `<br>p50 ${p}, p99 ${p99}` : "";
+      return `${format(median)} (${format(min)}–${format(max)})${lat}`;
+    };
+    const r = ratio(f, "module");
+    const met = f.target === undefined
+      ? ""
+      : (f.higherIsBetter ? r >= f.target : r <= f.target)
+      ? "yes"
+      : "**no**";
+    const target = f.target === undefined
+      ? ""
+      : `${f.higherIsBetter ? "≥" : "≤"} ${f.target.toFixed(2)}`;
+    lines.push(
+      `| ${f.label} | ${f.unit} | ${cell("module")} | ${cell("raw")} | ${
+        cell("node")
+      } | ${cell("asyncio")} | ${r.toFixed(2)} | ${target} | ${met} |`,
+    );
+  }
+  const w1_256 = figures.find((f) => f.key === "W1 C=256");
+  const w1_16 = figures.find((f) => f.key === "W1 C=16");
+  if (w1_256?.samples.get("node") && w1_16?.samples.get("asyncio")) {
+    const vsNode = ratio(w1_256, "module") / ratio(w1_256, "node");
+    const vsAsyncio = ratio(w1_16, "module") / ratio(w1_16, "asyncio");
+    const rawVsNode = 1 / ratio(w1_256, "node");
+    const rawVsAsyncio = 1 / ratio(w1_16, "asyncio");
+    lines.push(
+      "",
+      `Against the outside references: at C=256 @pulsar/net runs at ` +
+        `${vsNode.toFixed(2)}× Node (raw Deno ${rawVsNode.toFixed(2)}×); at ` +
+        `C=16 at ${vsAsyncio.toFixed(2)}× asyncio (raw Deno ` +
+        `${rawVsAsyncio.toFixed(2)}×).`,
+    );
+  }
+  lines.push("", "![Ratios to raw Deno](ratios.svg)", "");
+  const report = lines.join("\n");
+  if (!smoke) {
+    await Deno.writeTextFile(`${root}bench/RESULTS.md`, report);
+    await Deno.writeTextFile(`${root}bench/ratios.svg`, chart());
+  }
+  return report;
+}
+
+/** A horizontal bar chart of each implementation's ratio to raw Deno. */
+function chart(): string {
+  const colors: Record<Impl, string> = {
+    module: "#2b6cb0",
+    raw: "#718096",
+    node: "#38a169",
+    asyncio: "#d69e2e",
+  };
+  const shown: Impl[] = ["module", "node", "asyncio"];
+  const rowHeight = 16;
+  const groupGap = 14;
+  const left = 290;
+  const width = 760;
+  const scale = 300; // pixels for a ratio of 1.0
+  let y = 40;
+  const parts: string[] = [];
+  for (const f of figures) {
+    const impls = shown.filter((impl) => f.samples.get(impl)?.length);
+    parts.push(
+      `<text x="${left - 8}" y="${
+        y + rowHeight * impls.length / 2 + 4
+      }" text-anchor="end">${f.label}${
+        f.higherIsBetter ? "" : " (lower is better)"
+      }</text>`,
+    );
+    for (const impl of impls) {
+      const r = ratio(f, impl);
+      const w = Math.max(1, Math.min(r, 2.2) * scale);
+      parts.push(
+        `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${
+          rowHeight - 3
+        }" fill="${colors[impl]}"/>`,
+        `<text x="${left + w + 4}" y="${y + rowHeight - 5}" class="v">${
+          r.toFixed(2)
+        }</text>`,
+      );
+      y += rowHeight;
+    }
+    if (f.target !== undefined) {
+      const x = left + f.target * scale;
+      parts.push(
+        `<line x1="${x}" x2="${x}" y1="${
+          y - rowHeight * impls.length - 2
+        }" y2="${y}" stroke="#e53e3e" stroke-width="2"/>`,
+      );
+    }
+    y += groupGap;
+  }
+  const legend = shown.map((impl, i) =>
+    `<rect x="${left + i * 130}" y="8" width="12" height="12" fill="${
+      colors[impl]
+    }"/><text x="${left + i * 130 + 16}" y="18">${LABELS[impl]}</text>`
+  ).join("");
+  const one = left + scale;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${
+    y + 30
+  }" font-family="sans-serif" font-size="12">
+<style>.v { font-size: 10px; fill: #2d3748; }</style>
+<rect width="100%" height="100%" fill="white"/>
+${legend}
+<text x="${left + 400}" y="18" fill="#e53e3e">| target</text>
+<line x1="${one}" x2="${one}" y1="30" y2="${y}" stroke="#a0aec0" stroke-dasharray="4 3"/>
+<text x="${one}" y="${y + 14}" text-anchor="middle">1.0 = raw Deno</text>
+${parts.join("\n")}
+</svg>
+`;
+}
+
+if (import.meta.main) await main();
