@@ -12,8 +12,8 @@ const port = Number(portArg);
 const concurrency = Number(concurrencyArg);
 const millis = Number(millisArg);
 const CONNECTIONS = 16;
-const payload = "x".repeat(60);
-const wire = new TextEncoder().encode(`${payload}\r\n\r\n`);
+const payload = new TextEncoder().encode("x".repeat(60));
+const wire = new TextEncoder().encode(`${"x".repeat(60)}\r\n\r\n`);
 
 /** Runs `concurrency` workers calling `request` until the deadline. */
 async function drive(request: () => Promise<void>): Promise<number> {

@@ -120,6 +120,9 @@ export class Client<Res = unknown>
   #poolSize: number;
   #maxReconnect: number;
   #pools = new Map<string, ConnectionPool>();
+  #lastPool:
+    | Pick<Request, "address" | "tls" | "timeout"> & { pool: ConnectionPool }
+    | undefined;
   #requestsProcessed = 0;
   #closing: Promise<void> | undefined;
 
@@ -240,18 +243,15 @@ export class Client<Res = unknown>
     try {
       const pool = this.#pool(request);
       for (let attempt = 0;; attempt++) {
-        const connection = await pool.acquire({ signal: limit.signal });
+        const connection = pool.tryAcquire() ??
+          await pool.acquire({ signal: limit.signal });
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
         let result: Res;
         try {
-          result = await this.#run(
-            connection,
-            request,
-            timeout > 0 || request.signal ? limit.signal : undefined,
-          );
+          result = await this.#start(connection, request, limit.signal);
         } catch (error) {
-          if (limit.signal.aborted) connection.abort(limit.signal.reason);
+          if (limit.signal?.aborted) connection.abort(limit.signal.reason);
           pool.release(connection, { discard: true });
           const closedUnanswered = error instanceof ConnectionClosedError &&
             error.cause === undefined &&
@@ -295,7 +295,8 @@ export class Client<Res = unknown>
     return this.close();
   }
 
-  async #run(
+  /** Runs a new consumer for `request`; returns the promise of its result. */
+  #start(
     connection: Connection,
     request: Request,
     signal: AbortSignal | undefined,
@@ -308,12 +309,33 @@ export class Client<Res = unknown>
     consumer.start(request);
     const finished = consumer.onFinished as Promise<Res>;
     // Only a request with a time limit or a signal can be cut short.
-    return await (signal === undefined
+    return signal === undefined
       ? finished
-      : abortable(finished, signal) as Promise<Res>);
+      : abortable(finished, signal) as Promise<Res>;
   }
 
   #pool(request: Request): ConnectionPool {
+    // Most clients talk to one server: skip building the key when the
+    // request goes where the last one went.
+    const last = this.#lastPool;
+    if (
+      last !== undefined && last.address === request.address &&
+      last.tls === request.tls && last.timeout === request.timeout &&
+      !last.pool.closed
+    ) {
+      return last.pool;
+    }
+    const pool = this.#poolFor(request);
+    this.#lastPool = {
+      address: request.address,
+      tls: request.tls,
+      timeout: request.timeout,
+      pool,
+    };
+    return pool;
+  }
+
+  #poolFor(request: Request): ConnectionPool {
     const key = request.key;
     let pool = this.#pools.get(key);
     if (pool === undefined) {

@@ -135,17 +135,18 @@ export class DatagramClient
       new TimeoutError(
         `No reply from ${formatAddress(this.#server)} within ${timeout} ms`,
       ));
+    const signal = limit.signal;
     const onAbort = () => {
       const index = this.#pending.indexOf(reply);
       if (index >= 0) this.#pending.splice(index, 1);
-      reply.reject(limit.signal.reason);
+      reply.reject(signal?.reason);
     };
-    limit.signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       transport.sendto(bytes);
       return await reply.promise;
     } finally {
-      limit.signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       limit.clear();
     }
   }

@@ -83,6 +83,7 @@ export class Request implements Encodable {
   /** Handlers bound on this request's consumer only. */
   readonly events: RequestEvents | undefined;
   #data: Uint8Array | string | undefined;
+  #key: string | undefined;
 
   /**
    * Builds a request.
@@ -93,9 +94,10 @@ export class Request implements Encodable {
    * `releaseConnection` and per-request `events`.
    */
   constructor(address: RequestAddress, options: RequestOptions = {}) {
-    this.address = "path" in address
-      ? { path: address.path }
-      : { hostname: address.hostname ?? "127.0.0.1", port: address.port };
+    // Kept as given when complete, so a client can recognise it.
+    this.address = "path" in address || address.hostname !== undefined
+      ? address
+      : { hostname: "127.0.0.1", port: address.port };
     this.timeout = options.timeout ?? 0;
     this.tls = options.tls;
     this.signal = options.signal;
@@ -109,6 +111,10 @@ export class Request implements Encodable {
    * and timeout share a pool of connections.
    */
   get key(): string {
+    return this.#key ??= this.#makeKey();
+  }
+
+  #makeKey(): string {
     const address = this.address;
     let key: string;
     if ("path" in address) key = `unix://${address.path}`;

@@ -144,7 +144,7 @@ export async function connect<P extends ProtocolInterface>(
     } else {
       conn = await Deno.connect({ hostname, port: port!, signal });
     }
-    signal.throwIfAborted();
+    signal?.throwIfAborted();
     if (tls) {
       const tlsOptions = tls === true ? {} : tls;
       const tcp = conn as Deno.TcpConn;
@@ -159,16 +159,16 @@ export async function connect<P extends ProtocolInterface>(
         unsafelyDisableHostnameVerification:
           tlsOptions.unsafelyDisableHostnameVerification,
       });
-      const tlsConn: Deno.TlsConn = await abortable(upgrading, signal);
+      const tlsConn: Deno.TlsConn = await cancellable(upgrading, signal);
       conn = tlsConn;
-      await abortable(tlsConn.handshake(), signal);
+      await cancellable(tlsConn.handshake(), signal);
     }
   } catch (error) {
     if (conn !== undefined) conn.close();
     // Aborted during the upgrade: close the connection it may still make.
     else upgrading?.then((late) => late.close(), () => {});
     throw connectError(
-      signal.aborted ? signal.reason : error,
+      signal?.aborted ? signal.reason : error,
       address,
       timeout,
     );
@@ -178,4 +178,12 @@ export async function connect<P extends ProtocolInterface>(
   const protocol = protocolFactory();
   const transport = new SocketTransport(conn, protocol, options);
   return [transport, protocol];
+}
+
+/** `promise`, rejecting early if `signal` aborts. */
+function cancellable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return signal === undefined ? promise : abortable(promise, signal);
 }

@@ -93,7 +93,12 @@ export class EchoClient extends Client<Uint8Array> {
     data.set(payload);
     data.set(SEPARATOR, payload.length);
     return this.response(
-      new Request(this.#address, { ...options, data, tls: this.#tls }),
+      new Request(this.#address, {
+        data,
+        tls: this.#tls,
+        timeout: options.timeout,
+        signal: options.signal,
+      }),
     );
   }
 }
