@@ -27,4 +27,5 @@ export * from "./protocol.ts";
 export * from "./datagram_protocol.ts";
 export * from "./protocol_consumer.ts";
 export * from "./connection.ts";
+export * from "./delimiter_finder.ts";
 export * from "./delimited_consumer.ts";

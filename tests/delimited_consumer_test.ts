@@ -2,6 +2,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ProtocolError } from "../errors.ts";
 import { DelimitedConsumer } from "../protocols/delimited_consumer.ts";
+import { DelimiterFinder } from "../protocols/delimiter_finder.ts";
 import { decoder, encoder } from "./_helpers.ts";
 
 class Lines extends DelimitedConsumer<undefined, string> {
@@ -79,4 +80,18 @@ Deno.test("DelimitedConsumer rejects an empty delimiter and a maxSize below its 
     RangeError,
     'Cannot use maxSize "3"',
   );
+});
+
+Deno.test("DelimiterFinder finds a self-overlapping delimiter across chunks", () => {
+  const finder = new DelimiterFinder(encoder.encode("abab"));
+  assertEquals(finder.find(encoder.encode("xaba")), -1);
+  assertEquals(finder.matched, 3);
+  // "aba" + "bab": the delimiter ends after the first "b".
+  assertEquals(finder.find(encoder.encode("bab")), 1);
+  assertEquals(finder.matched, 0);
+  assertEquals(finder.find(encoder.encode("aabababx"), 0), 5);
+  assertEquals(finder.find(encoder.encode("ab"), 0), -1);
+  finder.reset();
+  assertEquals(finder.find(encoder.encode("ab")), -1);
+  assertEquals(finder.matched, 2);
 });

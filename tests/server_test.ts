@@ -209,16 +209,17 @@ Deno.test("Server hooks reach every connection and consumer it creates", async (
   assert(counts.dataReceived >= 4);
 });
 
-Deno.test("Server hooks see the consumer that handled the request and its result", async () => {
+Deno.test("Server hooks see the consumer that handled the request and its result, the echoed length", async () => {
   await using server = await start();
-  const results: string[] = [];
+  const results: unknown[] = [];
   server.bindEvent("postRequest", (consumer, result) => {
     assert(consumer instanceof EchoServerConsumer);
-    results.push(decoder.decode(result as Uint8Array));
+    results.push(result);
   });
   using conn = await dial(server);
   await echo(conn, "ciao");
-  assertEquals(results, ["ciao\r\n\r\n"]);
+  await echo(conn, "luca!");
+  assertEquals(results, [8, 9]);
 });
 
 Deno.test("Server closes a connection whose message exceeds the maximum size, and serves others", async () => {
@@ -252,4 +253,16 @@ Deno.test("DatagramServer fires start and stop once and closes idempotently", as
   assertEquals(server.close(), closing);
   await closing;
   assertEquals(events, ["start", "stop"]);
+});
+
+Deno.test("EchoServerConsumer closes the connection after a QUIT split across reads, and only after QUIT", async () => {
+  await using server = await start();
+  using conn = await dial(server);
+  assertEquals(await echo(conn, "QUITS"), "QUITS\r\n\r\n");
+  assertEquals(await echo(conn, "QUI"), "QUI\r\n\r\n");
+  for (const part of ["QU", "IT\r", "\n\r\n"]) {
+    await conn.write(encoder.encode(part));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assertEquals(decoder.decode(await readAll(conn)), "QUIT\r\n\r\n");
 });

@@ -10,30 +10,59 @@
 import { Client, type ClientOptions } from "../../clients/client.ts";
 import { Request, type RequestAddress } from "../../clients/request.ts";
 import {
+  DEFAULT_MAX_MESSAGE_SIZE,
   DelimitedConsumer,
   type DelimitedConsumerOptions,
 } from "../../protocols/delimited_consumer.ts";
+import { DelimiterFinder } from "../../protocols/delimiter_finder.ts";
+import { ProtocolConsumer } from "../../protocols/protocol_consumer.ts";
+import { ProtocolError } from "../../errors.ts";
+import { formatAddress } from "../../transports/_address.ts";
 import type { TlsClientOptions } from "../../transports/connect.ts";
 
 /** The end of every echo message. */
 export const SEPARATOR: Uint8Array = new TextEncoder().encode("\r\n\r\n");
 const QUIT = new TextEncoder().encode("QUIT\r\n\r\n");
 
-/** The server side: echoes each message whole; closes after `QUIT`. */
-export class EchoServerConsumer
-  extends DelimitedConsumer<undefined, Uint8Array> {
+/**
+ * The server side: echoes each message, separator included, writing its
+ * bytes as they arrive (no message is held in memory); closes the connection
+ * after `QUIT`. The result is the message's length. A message longer than
+ * `maxSize` is a `ProtocolError` that closes the connection.
+ */
+export class EchoServerConsumer extends ProtocolConsumer<undefined, number> {
+  #finder = new DelimiterFinder(SEPARATOR);
+  #maxSize: number;
+  #size = 0;
+  /** The parts of the message while it is short enough to be `QUIT`. */
+  #head: Uint8Array[] | undefined;
+
   /**
    * @param options `maxSize` of a message (default 16 MiB).
    */
-  constructor(options?: DelimitedConsumerOptions) {
-    super(SEPARATOR, options);
+  constructor(options: DelimitedConsumerOptions = {}) {
+    super();
+    this.#maxSize = options.maxSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
-  override messageReceived(message: Uint8Array): Uint8Array {
+  override dataReceived(data: Uint8Array): Uint8Array | void {
+    const end = this.#finder.find(data);
+    const part = end < 0 || end === data.length ? data : data.subarray(0, end);
+    const size = this.#size + part.length;
+    if (size > this.#maxSize) {
+      throw new ProtocolError(
+        `Message from ${formatAddress(this.address)} exceeds the maximum ` +
+          `size of ${this.#maxSize} bytes`,
+      );
+    }
+    this.#size = size;
     const transport = this.transport!;
-    transport.write(message);
-    if (isQuit(message)) transport.close();
-    return message;
+    transport.write(part);
+    if (size <= QUIT.length) (this.#head ??= []).push(part);
+    if (end < 0) return;
+    if (size === QUIT.length && isQuit(this.#head!)) transport.close();
+    this.finished(size);
+    if (end < data.length) return data.subarray(end);
   }
 }
 
@@ -103,7 +132,11 @@ export class EchoClient extends Client<Uint8Array> {
   }
 }
 
-function isQuit(message: Uint8Array): boolean {
-  return message.length === QUIT.length &&
-    message.every((b, i) => b === QUIT[i]);
+/** Whether the parts of an 8-byte message spell `QUIT\r\n\r\n`. */
+function isQuit(parts: Uint8Array[]): boolean {
+  let i = 0;
+  for (const part of parts) {
+    for (const byte of part) if (byte !== QUIT[i++]) return false;
+  }
+  return true;
 }
