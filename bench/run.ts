@@ -21,7 +21,7 @@ const args = new Set(Deno.args);
 const smoke = args.has("--smoke");
 const offline = args.has("--offline");
 const reps = smoke ? 1 : 3;
-const millis = smoke ? 200 : 800;
+const millis = smoke ? 200 : 700;
 const idleConnections = smoke ? 200 : 10_000;
 const streamBytes = smoke ? 8 * 1024 * 1024 : 256 * 1024 * 1024;
 
@@ -290,8 +290,10 @@ function figure(
   return f;
 }
 
+const begun = Date.now();
+
 function log(message: string): void {
-  console.error(message);
+  console.error(`${((Date.now() - begun) / 1000).toFixed(0)} s: ${message}`);
 }
 
 async function main(): Promise<void> {

@@ -24,7 +24,9 @@
  */
 export class DelimiterFinder {
   #delimiter: Uint8Array;
-  #fallback: Uint32Array;
+  // Computed on the first partial match that fails: most delimiters in
+  // most streams never need it.
+  #fallback: Uint32Array | undefined;
   #matched = 0;
 
   /**
@@ -38,7 +40,6 @@ export class DelimiterFinder {
       throw new RangeError("Cannot use an empty delimiter");
     }
     this.#delimiter = delimiter;
-    this.#fallback = fallbackTable(delimiter);
   }
 
   /** The delimiter. */
@@ -71,8 +72,11 @@ export class DelimiterFinder {
         if (i < 0) break;
       }
       const byte = chunk[i];
-      while (matched > 0 && byte !== delimiter[matched]) {
-        matched = this.#fallback[matched - 1];
+      if (matched > 0 && byte !== delimiter[matched]) {
+        const fallback = this.#fallback ??= fallbackTable(delimiter);
+        do {
+          matched = fallback[matched - 1];
+        } while (matched > 0 && byte !== delimiter[matched]);
       }
       if (byte === delimiter[matched]) matched++;
       i++;

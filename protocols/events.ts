@@ -339,6 +339,8 @@ export class EventHandler<
   // pairs. Nothing is allocated for an event nobody looks at.
   #fired = 0;
   #firedData: unknown[] | undefined;
+  /** Whether any many-times event object exists (copies skip otherwise). */
+  #hasManyTimes = false;
 
   /**
    * Builds an event handler with the given events.
@@ -376,6 +378,7 @@ export class EventHandler<
         }
       } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name);
+        this.#hasManyTimes = true;
       } else {
         throw new TypeError(
           `Cannot find event "${name}" on ${this.constructor.name}`,
@@ -454,7 +457,7 @@ export class EventHandler<
     G extends EventName<F>,
   >(other: EventHandler<F, G>): void {
     const source = other.#events;
-    if (source === undefined) return;
+    if (source === undefined || !other.#hasManyTimes) return;
     for (const [name, event] of source) {
       if (event.onetime || event.handlers.length === 0) continue;
       if (!this.#has(name)) continue;

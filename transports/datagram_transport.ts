@@ -162,14 +162,15 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
       );
     }
     this.#sending++;
-    this.#conn.send(data, addr).then(
-      () => this.#sent(),
-      (error: unknown) => {
-        this.#sent();
-        if (!this.#finished || !isClosedByUs(error)) this.#errorReceived(error);
-      },
-    );
+    this.#conn.send(data, addr).then(this.#onSent, this.#onSendFailed);
   }
+
+  // Bound once, not per datagram.
+  #onSent = (): void => this.#sent();
+  #onSendFailed = (error: unknown): void => {
+    this.#sent();
+    if (!this.#finished || !isClosedByUs(error)) this.#errorReceived(error);
+  };
 
   /** Closes the transport once pending sends have completed. Idempotent. */
   close(): void {
