@@ -8,9 +8,9 @@
 //   loadgen stream  HOST PORT TOTAL CHUNK          one connection, MB/s
 //   loadgen udp     HOST PORT INFLIGHT MILLIS SIZE datagram rate
 //   loadgen connect HOST PORT WORKERS MILLIS SIZE  connect, echo, close
-//   loadgen hold    HOST PORT COUNT                opens COUNT idle
-//                                                  connections, prints
-//                                                  "ready", holds them
+//   loadgen hold    HOST PORT COUNT                opens COUNT connections,
+//                                                  one echo on each, prints
+//                                                  "ready", holds them idle
 //                                                  until stdin closes
 //
 // Messages are SIZE bytes of 'x' ending with "\r\n\r\n", pulsar's echo
@@ -300,9 +300,28 @@ static int churn(int workers, int millis, int size) {
   return 0;
 }
 
-static int hold(int count) {
+// Opens the connections in batches, and has each batch do one echo before
+// the next: the server has then accepted them all, and the listen backlog
+// never overflows (an overflow costs a one-second SYN retransmit).
+static int hold(int count, int size) {
+  char *msg = message(size);
+  char buf[65536];
   int *fds = calloc(count, sizeof *fds);
-  for (int i = 0; i < count; i++) fds[i] = connect_blocking();
+  for (int start = 0; start < count; start += 100) {
+    int end = start + 100 < count ? start + 100 : count;
+    for (int i = start; i < end; i++) {
+      fds[i] = connect_blocking();
+      fcntl(fds[i], F_SETFL, 0); // blocking for the echo
+      if (write(fds[i], msg, size) != size) die("write");
+    }
+    for (int i = start; i < end; i++) {
+      for (int got = 0; got < size;) {
+        ssize_t r = read(fds[i], buf, sizeof buf);
+        if (r <= 0) die("read");
+        got += r;
+      }
+    }
+  }
   printf("{\"ready\":%d}\n", count);
   fflush(stdout);
   char c;
@@ -330,7 +349,7 @@ int main(int argc, char **argv) {
     return udp(atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
   if (!strcmp(mode, "connect") && argc == 7)
     return churn(atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
-  if (!strcmp(mode, "hold") && argc == 5) return hold(atoi(argv[4]));
+  if (!strcmp(mode, "hold") && argc == 5) return hold(atoi(argv[4]), 64);
   fprintf(stderr, "usage: loadgen MODE HOST PORT ARGS...\n");
   return 2;
 }
