@@ -6,8 +6,13 @@
  */
 
 import { abortable } from "@std/async/abortable";
+import { retry, RetryError } from "@std/async/retry";
 import { deadline } from "../_deadline.ts";
-import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  TimeoutError,
+} from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
 import type { EventCallback } from "../protocols/events.ts";
 import type {
@@ -74,7 +79,57 @@ export interface ClientOptions extends SocketTransportOptions {
   name?: string;
   /** Builds each connection. */
   connectionFactory?: ConnectionFactory;
+  /**
+   * How to retry connecting to a server that refuses (while it restarts,
+   * say): exponential backoff with jitter, bounded by each request's
+   * `timeout` and `signal`; `false` to fail at once.
+   *
+   * @default {{ maxAttempts: 4, minTimeout: 25, maxTimeout: 1000, multiplier: 2, jitter: 1 }}
+   */
+  reconnect?: ReconnectOptions | false;
 }
+
+/** How a `Client` retries a refused connection: exponential backoff. */
+export interface ReconnectOptions {
+  /**
+   * Attempts in all, the first included.
+   *
+   * @default {4}
+   */
+  maxAttempts?: number;
+  /**
+   * Milliseconds before the first retry.
+   *
+   * @default {25}
+   */
+  minTimeout?: number;
+  /**
+   * The longest wait between attempts, in milliseconds.
+   *
+   * @default {1000}
+   */
+  maxTimeout?: number;
+  /**
+   * By how much each wait grows.
+   *
+   * @default {2}
+   */
+  multiplier?: number;
+  /**
+   * The share of each wait that is random (0 to 1).
+   *
+   * @default {1}
+   */
+  jitter?: number;
+}
+
+const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
+  maxAttempts: 4,
+  minTimeout: 25,
+  maxTimeout: 1000,
+  multiplier: 2,
+  jitter: 1,
+};
 
 /**
  * A client: `response(request)` takes a connection from the pool for
@@ -349,7 +404,34 @@ export class Client<Res = unknown>
     return pool;
   }
 
+  /**
+   * Opens a connection for `request`'s pool. A refused connection (the
+   * server restarting, say) is retried with exponential backoff and jitter,
+   * within the request's timeout and signal.
+   */
   async #connect(request: Request, signal?: AbortSignal): Promise<Connection> {
+    const attempt = () => this.#connectOnce(request, signal);
+    const reconnect = this.#options.reconnect ?? DEFAULT_RECONNECT;
+    if (reconnect === false) return await attempt();
+    try {
+      const connection: Connection = await retry(attempt, {
+        ...DEFAULT_RECONNECT,
+        ...reconnect,
+        signal,
+        isRetriable: (error: unknown) =>
+          error instanceof ConnectionRefusedError,
+      });
+      return connection;
+    } catch (error) {
+      // Out of attempts: the last refusal says more than "retry failed".
+      throw error instanceof RetryError ? (error as Error).cause : error;
+    }
+  }
+
+  async #connectOnce(
+    request: Request,
+    signal?: AbortSignal,
+  ): Promise<Connection> {
     const connection = this.newConnection();
     try {
       await connect(() => connection, {
