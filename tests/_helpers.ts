@@ -131,3 +131,61 @@ export async function startResetPeer(
   await reader.cancel();
   return { port: Number(text.trim()), done: child.status };
 }
+
+/** A child process that printed "listening on 127.0.0.1:PORT". */
+export interface Listening {
+  child: Deno.ChildProcess;
+  port: number;
+}
+
+/**
+ * Runs `args` with this Deno (same import map as this test run, when it
+ * runs offline), and waits for it to print the address it listens on.
+ */
+export async function startDeno(args: string[]): Promise<Listening> {
+  const offline = import.meta.resolve("@std/cli/parse-args").includes(
+    "deno-std",
+  );
+  const map = new URL("../import_map.offline.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--unstable-net",
+      ...(offline ? [`--import-map=${map}`, "--no-lock"] : []),
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${args.join(" ")} exited early: ${text}`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const port = Number(text.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
+  return { child, port };
+}
+
+/** The resident memory of process `pid`, in KiB. */
+export function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(status.match(/VmRSS:\s+(\d+)/)![1]);
+}
+
+/** A seeded pseudo-random generator (mulberry32): numbers in [0, 1). */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
