@@ -297,9 +297,21 @@ export class Client<Res = unknown>
       ));
     try {
       const pool = this.#pool(request);
+      let closed: ConnectionClosedError | undefined;
       for (let attempt = 0;; attempt++) {
-        const connection = pool.tryAcquire() ??
-          await pool.acquire({ signal: limit.signal });
+        let connection: Connection;
+        try {
+          connection = pool.tryAcquire() ??
+            await pool.acquire({ signal: limit.signal });
+        } catch (error) {
+          // A retry after a clean close found the server gone: the request
+          // failed because its connection closed.
+          if (!(closed && error instanceof ConnectionRefusedError)) throw error;
+          throw new ConnectionClosedError(
+            `${closed.message}; reconnecting failed: ${error.message}`,
+            { cause: error },
+          );
+        }
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
         let result: Res;
@@ -312,6 +324,7 @@ export class Client<Res = unknown>
             error.cause === undefined &&
             connection.bytesReceived === received;
           if (reused && closedUnanswered && attempt < this.#maxReconnect) {
+            closed = error;
             continue;
           }
           throw error;

@@ -3,7 +3,6 @@ import {
   ConnectionClosedError,
   ConnectionRefusedError,
   NetError,
-  TimeoutError,
   TlsError,
 } from "../errors.ts";
 
@@ -17,18 +16,8 @@ export function isClosedByUs(error: unknown): boolean {
  * Turns a failure to connect to `address` into this module's typed error,
  * keeping Deno's error as `cause`.
  */
-export function connectError(
-  error: unknown,
-  address: string,
-  timeout: number | undefined,
-): Error {
+export function connectError(error: unknown, address: string): NetError {
   if (error instanceof NetError) return error;
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return new TimeoutError(
-      `Cannot connect to ${address}: timed out after ${timeout} ms`,
-      { cause: error },
-    );
-  }
   if (error instanceof Deno.errors.ConnectionRefused) {
     return new ConnectionRefusedError(address, { cause: error });
   }
@@ -38,13 +27,26 @@ export function connectError(
       reason: "no such socket file",
     });
   }
+  if (
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted
+  ) {
+    // A listener closing with connections still in its backlog resets them.
+    return new ConnectionRefusedError(address, {
+      cause: error,
+      reason: "reset by the server while connecting",
+    });
+  }
   if (error instanceof Deno.errors.InvalidData) {
     return new TlsError(
       `TLS handshake with ${address} failed: ${error.message}`,
       { cause: error },
     );
   }
-  return error instanceof Error ? error : new Error(String(error));
+  const message = error instanceof Error ? error.message : String(error);
+  return new NetError(`Cannot connect to ${address}: ${message}`, {
+    cause: error,
+  });
 }
 
 /**

@@ -167,11 +167,9 @@ export async function connect<P extends ProtocolInterface>(
     if (conn !== undefined) conn.close();
     // Aborted during the upgrade: close the connection it may still make.
     else upgrading?.then((late) => late.close(), () => {});
-    throw connectError(
-      signal?.aborted ? signal.reason : error,
-      address,
-      timeout,
-    );
+    // Aborted: the reason is the caller's (or our TimeoutError) as it is.
+    if (signal?.aborted) throw signal.reason;
+    throw connectError(error, address);
   } finally {
     limit.clear();
   }
