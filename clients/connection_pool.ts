@@ -55,8 +55,10 @@ export interface ReleaseOptions {
   discard?: boolean;
 }
 
-/** What a waiter gets: a connection handed over, or a slot to open one in. */
-type Grant = Connection | "open";
+/** A caller waiting for a connection, and the signal of its wait. */
+interface Waiter extends PromiseWithResolvers<Connection> {
+  signal: AbortSignal | undefined;
+}
 
 /**
  * A pool of connections to one address. `acquire()` gives an idle
@@ -101,7 +103,7 @@ export class ConnectionPool {
   #opening = 0;
   // A Set keeps insertion order (first in, first out) and removes a waiter
   // that gave up in constant time.
-  #waiters = new Set<PromiseWithResolvers<Grant>>();
+  #waiters = new Set<Waiter>();
   #sessions = 0;
   #closing: Promise<void> | undefined;
 
@@ -176,22 +178,22 @@ export class ConnectionPool {
    * @throws {ConnectionClosedError} If the pool is closed.
    * @throws {ConnectionRefusedError} If opening a connection failed.
    */
-  async acquire(options: AcquireOptions = {}): Promise<Connection> {
-    this.#checkOpen();
-    options.signal?.throwIfAborted();
-    let reserved = false;
-    while (!reserved) {
-      const idle = this.#takeIdle();
-      if (idle !== undefined) return idle;
-      if (this.#size < this.#poolSize) {
-        this.#opening++;
-        break;
-      }
-      const grant = await this.#wait(options);
-      if (grant !== "open") return grant;
-      reserved = true; // The releaser reserved a slot for us.
+  acquire(options: AcquireOptions = {}): Promise<Connection> {
+    // Not async: a caller that waits gets the waiter's own promise, which a
+    // release settles directly (one hop, not three).
+    try {
+      this.#checkOpen();
+      options.signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return await this.#open(options.signal);
+    const idle = this.#takeIdle();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#size < this.#poolSize) {
+      this.#opening++;
+      return this.#open(options.signal);
+    }
+    return this.#wait(options);
   }
 
   /**
@@ -294,7 +296,7 @@ export class ConnectionPool {
     return connection;
   }
 
-  #nextWaiter(): PromiseWithResolvers<Grant> | undefined {
+  #nextWaiter(): Waiter | undefined {
     if (this.#waiters.size === 0) return undefined;
     const [first] = this.#waiters;
     this.#waiters.delete(first);
@@ -306,7 +308,7 @@ export class ConnectionPool {
     const waiter = this.#nextWaiter();
     if (waiter === undefined) return;
     this.#opening++;
-    waiter.resolve("open");
+    waiter.resolve(this.#open(waiter.signal));
   }
 
   #dropIdle(connection: Connection): void {
@@ -314,9 +316,12 @@ export class ConnectionPool {
     if (index >= 0) this.#idle.splice(index, 1);
   }
 
-  async #wait(options: AcquireOptions): Promise<Grant> {
+  #wait(options: AcquireOptions): Promise<Connection> {
     const timeout = options.timeout ?? this.#timeout;
-    const waiter = Promise.withResolvers<Grant>();
+    const waiter: Waiter = {
+      ...Promise.withResolvers<Connection>(),
+      signal: options.signal,
+    };
     this.#waiters.add(waiter);
     const limit = deadline(options.signal, timeout, () =>
       new TimeoutError(
@@ -324,18 +329,16 @@ export class ConnectionPool {
           `were in use for ${timeout} ms`,
       ));
     const signal = limit.signal;
-    if (signal === undefined) return await waiter.promise;
+    if (signal === undefined) return waiter.promise;
     const onAbort = () => {
       if (!this.#waiters.delete(waiter)) return; // Already granted.
       waiter.reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await waiter.promise;
-    } finally {
+    return waiter.promise.finally(() => {
       signal.removeEventListener("abort", onAbort);
       limit.clear();
-    }
+    });
   }
 
   async #close(): Promise<void> {
