@@ -1,6 +1,8 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // Shared test helpers: a recording protocol, certificates, raw-socket reads.
 
+import { EchoServerConsumer } from "../examples/echo/echo.ts";
+import { Server, type ServerOptions } from "../producers/server.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 
@@ -136,13 +138,19 @@ export async function startResetPeer(
 export interface Listening {
   child: Deno.ChildProcess;
   port: number;
+  /** Everything it printed, once it has exited. */
+  output(): Promise<string>;
+  /** Sends `signal` (default SIGKILL) and waits for it to exit. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
 /**
  * Runs `args` with this Deno (same import map as this test run, when it
- * runs offline), and waits for it to print the address it listens on.
+ * runs offline), and waits for it to print the address it listens on. Its
+ * output is drained from then on, so it never blocks on a full pipe.
  */
 export async function startDeno(args: string[]): Promise<Listening> {
+  // Offline, std resolves to the npm package deno-std.
   const offline = import.meta.resolve("@std/cli/parse-args").includes(
     "deno-std",
   );
@@ -166,10 +174,28 @@ export async function startDeno(args: string[]): Promise<Listening> {
     if (done) throw new Error(`${args.join(" ")} exited early: ${text}`);
     text += value;
   }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
   const port = Number(text.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
-  return { child, port };
+  const rest = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
+  })();
+  return {
+    child,
+    port,
+    output: () => rest,
+    async stop(signal: Deno.Signal = "SIGKILL") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+      await rest;
+      return await child.status;
+    },
+  };
 }
 
 /** The resident memory of process `pid`, in KiB. */
@@ -188,4 +214,16 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Starts the module's echo server on a free port, with `options`. */
+export async function startEchoServer(
+  options: Partial<ServerOptions> = {},
+): Promise<Server> {
+  const server = new Server({
+    consumerFactory: () => new EchoServerConsumer(),
+    ...options,
+  });
+  await server.start();
+  return server;
 }

@@ -8,18 +8,15 @@ import {
 import { Client } from "../clients/client.ts";
 import { Request } from "../clients/request.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
-import { Server } from "../producers/server.ts";
 import type { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { EchoClient, EchoServerConsumer } from "../examples/echo/echo.ts";
-import { decoder, encoder, startResetPeer, waitFor } from "./_helpers.ts";
-
-async function echoServer(): Promise<Server> {
-  const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
-  });
-  await server.start();
-  return server;
-}
+import {
+  decoder,
+  encoder,
+  startEchoServer,
+  startResetPeer,
+  waitFor,
+} from "./_helpers.ts";
 
 function counters(client: Client<Uint8Array>) {
   return {
@@ -31,7 +28,7 @@ function counters(client: Client<Uint8Array>) {
 }
 
 Deno.test("Client with poolSize 2 follows pulsar's pool table row by row", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port }, { poolSize: 2 });
   // new client
   assertEquals(counters(client), {
@@ -86,7 +83,7 @@ Deno.test("Client with poolSize 2 follows pulsar's pool table row by row", async
 });
 
 Deno.test("Client.response() retries once on a new connection when a pooled one was closed before any response byte", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port }, { poolSize: 1 });
   await client.request("warm");
   // The server closes the idle connection; the client has not noticed yet
@@ -158,7 +155,7 @@ Deno.test("Client.response() fails in-flight requests with ConnectionClosedError
 });
 
 Deno.test("Client hooks and per-request events reach every consumer and connection", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port }, { poolSize: 2 });
   const counts = { made: 0, pre: 0, post: 0, data: 0, processed: 0 };
   client.bindEvent("connectionMade", () => counts.made++);

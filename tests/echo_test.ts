@@ -4,37 +4,25 @@ import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
 import { DatagramClient } from "../clients/datagram_client.ts";
 import { ConnectionRefusedError } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
-import { Server, type ServerOptions } from "../producers/server.ts";
-import { EchoClient, EchoServerConsumer } from "../examples/echo/echo.ts";
+import { EchoClient } from "../examples/echo/echo.ts";
 import { EchoDatagramProtocol } from "../examples/echoudp/server.ts";
-import { certs, decoder, pattern } from "./_helpers.ts";
-
-async function echoServer(
-  options: Partial<ServerOptions> = {},
-): Promise<Server> {
-  const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
-    ...options,
-  });
-  await server.start();
-  return server;
-}
+import { certs, decoder, pattern, startEchoServer } from "./_helpers.ts";
 
 Deno.test("EchoClient.request() gets 'ciao luca' back", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   assertEquals(decoder.decode(await client.request("ciao luca")), "ciao luca");
 });
 
 Deno.test("EchoClient.request() gets 8192 bytes back intact", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   const data = pattern(8192);
   assertEquals(await client.request(data), data);
 });
 
 Deno.test("EchoClient.request() gives three concurrent requests their own answers", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   const replies = await Promise.all(
     ["first", "second", "third"].map((m) => client.request(m)),
@@ -48,7 +36,7 @@ Deno.test("EchoClient.request() gives three concurrent requests their own answer
 });
 
 Deno.test("EchoClient.request() works again after QUIT closed the connection", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   assertEquals(decoder.decode(await client.request("QUIT")), "QUIT");
   assertEquals(decoder.decode(await client.request("again")), "again");
@@ -75,7 +63,7 @@ Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedEr
 });
 
 Deno.test("EchoClient echoes over TLS", async () => {
-  await using server = await echoServer({
+  await using server = await startEchoServer({
     tls: { cert: certs.cert, key: certs.key },
   });
   await using client = new EchoClient({
@@ -91,7 +79,7 @@ Deno.test("EchoClient echoes over a Unix socket", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/echo.sock`;
-    await using _server = await echoServer({ path });
+    await using _server = await startEchoServer({ path });
     await using client = new EchoClient({ path });
     assertEquals(decoder.decode(await client.request("unix")), "unix");
   } finally {

@@ -1,59 +1,22 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // The example servers run as subprocesses and are driven by plain Deno
 // sockets, so the wire format is checked independently of the module.
-import { assert, assertEquals, assertMatch } from "@std/assert";
-import { decoder, encoder, readAll } from "./_helpers.ts";
+import { assertEquals, assertMatch } from "@std/assert";
+import {
+  decoder,
+  encoder,
+  type Listening,
+  readAll,
+  startDeno,
+} from "./_helpers.ts";
 
-const root = new URL("../", import.meta.url);
-
-/** The same import map as this test run, when it runs offline. */
-function importMapFlags(): string[] {
-  // Offline, std resolves to the npm package deno-std.
-  const offline = import.meta.resolve("@std/cli/parse-args").includes(
-    "deno-std",
-  );
-  if (!offline) return [];
-  const map = new URL("import_map.offline.json", root).pathname;
-  return [`--import-map=${map}`, "--no-lock"];
-}
-
-/** Starts an example server on a free port; returns it and its port. */
-async function startExample(script: string): Promise<{
-  child: Deno.ChildProcess;
-  port: number;
-  output: () => Promise<string>;
-}> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--unstable-net",
-      ...importMapFlags(),
-      new URL(script, root).pathname,
-      "--port",
-      "0",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${script} exited early: ${text}`);
-    text += value;
-  }
-  const match = text.match(/listening on 127\.0\.0\.1:(\d+)/);
-  assert(match, `unexpected first line: ${text}`);
-  const output = async () => {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return text;
-      text += value;
-    }
-  };
-  return { child, port: Number(match![1]), output };
+/** Starts an example server on a free port. */
+function startExample(script: string): Promise<Listening> {
+  return startDeno([
+    new URL(`../${script}`, import.meta.url).pathname,
+    "--port",
+    "0",
+  ]);
 }
 
 /** Reads until `size` bytes arrived. */
@@ -69,7 +32,7 @@ async function readBytes(conn: Deno.Conn, size: number): Promise<string> {
 }
 
 Deno.test("examples/echo/server.ts speaks pulsar's echo protocol to a plain Deno client", async () => {
-  const { child, port, output } = await startExample("examples/echo/server.ts");
+  const { port, output, stop } = await startExample("examples/echo/server.ts");
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     // One message.
@@ -94,15 +57,13 @@ Deno.test("examples/echo/server.ts speaks pulsar's echo protocol to a plain Deno
     assertEquals(await readBytes(again, 9), "again\r\n\r\n");
     again.close();
   } finally {
-    child.kill("SIGINT");
+    assertEquals((await stop("SIGINT")).code, 0);
   }
-  const status = await child.status;
-  assertEquals(status.code, 0);
   assertMatch(await output(), /Echo server stopped after 6 requests/);
 });
 
 Deno.test("examples/echoudp/server.ts echoes datagrams to a plain Deno socket and stops on SIGTERM", async () => {
-  const { child, port, output } = await startExample(
+  const { port, output, stop } = await startExample(
     "examples/echoudp/server.ts",
   );
   const socket = Deno.listenDatagram({
@@ -120,8 +81,7 @@ Deno.test("examples/echoudp/server.ts echoes datagrams to a plain Deno socket an
     }
   } finally {
     socket.close();
-    child.kill("SIGTERM");
+    assertEquals((await stop("SIGTERM")).code, 0);
   }
-  assertEquals((await child.status).code, 0);
   assertMatch(await output(), /UDP echo server stopped/);
 });

@@ -11,7 +11,6 @@ import {
   assertRejects,
 } from "@std/assert";
 import { ConnectionClosedError, TlsError } from "../errors.ts";
-import { Server, type ServerOptions } from "../producers/server.ts";
 import {
   EchoClient,
   EchoClientConsumer,
@@ -26,20 +25,10 @@ import {
   rssKiB,
   seeded,
   startDeno,
+  startEchoServer,
   startResetPeer,
   waitFor,
 } from "./_helpers.ts";
-
-async function echoServer(
-  options: Partial<ServerOptions> = {},
-): Promise<Server> {
-  const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
-    ...options,
-  });
-  await server.start();
-  return server;
-}
 
 async function python(args: string[]): Promise<void> {
   const script = new URL(`./peers/${args[0]}`, import.meta.url).pathname;
@@ -50,7 +39,7 @@ async function python(args: string[]): Promise<void> {
 }
 
 Deno.test("Server: a client reset mid-request fails that request with a typed error; other connections keep working", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   const failures: unknown[] = [];
   server.bindEvent("postRequest", (_consumer, _result, error) => {
@@ -67,7 +56,7 @@ Deno.test("Server: a client reset mid-request fails that request with a typed er
 });
 
 Deno.test("Client: a server reset mid-request fails that request with a typed error; other pools keep working", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   const peer = await startResetPeer(4);
   await using healthy = new EchoClient({ port: server.port });
   await using doomed = new EchoClient({ port: peer.port });
@@ -102,8 +91,7 @@ Deno.test("Client recovers when its server is killed with SIGKILL and restarts o
   );
   await waitFor(() => client.concurrentConnections === 2);
   assertEquals(client.availableConnections, 2);
-  first.child.kill("SIGKILL");
-  await first.child.status;
+  await first.stop();
   for (const error of await Promise.all(inFlight)) {
     assertInstanceOf(error, ConnectionClosedError);
   }
@@ -116,8 +104,7 @@ Deno.test("Client recovers when its server is killed with SIGKILL and restarts o
     );
     assertEquals(replies.map((r) => decoder.decode(r)), ["x", "y", "z"]);
   } finally {
-    second.child.kill("SIGKILL");
-    await second.child.status;
+    await second.stop();
   }
 });
 
@@ -131,12 +118,12 @@ Deno.test("Client reconnects with backoff to a server that comes back within the
   });
   const request = client.request("patience");
   await new Promise((r) => setTimeout(r, 150)); // refused a few times
-  await using _server = await echoServer({ port });
+  await using _server = await startEchoServer({ port });
   assertEquals(decoder.decode(await request), "patience");
 });
 
 Deno.test("Server keepAlive closes silent and slow clients while others are served as usual", async () => {
-  await using server = await echoServer({ keepAlive: 300 });
+  await using server = await startEchoServer({ keepAlive: 300 });
   await using client = new EchoClient({ port: server.port });
   const silent = await Promise.all(
     Array.from(
@@ -187,7 +174,7 @@ Deno.test("Server keepAlive closes silent and slow clients while others are serv
 Deno.test("Server memory stays bounded under a client that writes without reading; every reply arrives in order once it reads", async () => {
   const script = new URL("../examples/echo/server.ts", import.meta.url)
     .pathname;
-  const { child, port } = await startDeno([script, "--port", "0"]);
+  const { child, port, stop } = await startDeno([script, "--port", "0"]);
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const MESSAGE = 64 * 1024;
@@ -247,13 +234,12 @@ Deno.test("Server memory stays bounded under a client that writes without readin
     assertEquals(received, COUNT * MESSAGE);
     conn.close();
   } finally {
-    child.kill("SIGKILL");
-    await child.status;
+    await stop();
   }
 });
 
 Deno.test("Server closes a connection whose message has no separator within the maximum size, and serves others", async () => {
-  await using server = await echoServer({
+  await using server = await startEchoServer({
     consumerFactory: () => new EchoServerConsumer({ maxSize: 1024 * 1024 }),
   });
   await using client = new EchoClient({ port: server.port });
@@ -279,7 +265,7 @@ Deno.test("Server closes a connection whose message has no separator within the 
 });
 
 Deno.test("Echo server echoes a seeded random stream split at random points byte for byte", async () => {
-  await using server = await echoServer();
+  await using server = await startEchoServer();
   const random = seeded(42);
   const parts: Uint8Array[] = [];
   for (let i = 0; i < 3000; i++) {
@@ -374,7 +360,9 @@ Deno.test("Server.close() under load: every one of 1000 in-flight requests compl
       }, Math.random() * 200);
     }
   }
-  const server = await echoServer({ consumerFactory: () => new Delayed() });
+  const server = await startEchoServer({
+    consumerFactory: () => new Delayed(),
+  });
   await using client = new EchoClient({ port: server.port }, {
     poolSize: 1000,
     reconnect: false,
@@ -408,7 +396,7 @@ Deno.test("Server.close() under load: every one of 1000 in-flight requests compl
 });
 
 Deno.test("Client: TLS with a certificate from an unknown CA fails with TlsError; a missing Unix socket with ConnectionRefusedError", async () => {
-  await using server = await echoServer({
+  await using server = await startEchoServer({
     tls: { cert: certs.cert, key: certs.key },
   });
   await using tlsClient = new EchoClient({

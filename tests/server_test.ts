@@ -8,20 +8,17 @@ import {
 } from "@std/assert";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
-import { Server, type ServerOptions } from "../producers/server.ts";
+import { Server } from "../producers/server.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { EchoServerConsumer } from "../examples/echo/echo.ts";
 import { EchoDatagramProtocol } from "../examples/echoudp/server.ts";
-import { decoder, encoder, readAll, waitFor } from "./_helpers.ts";
-
-async function start(options: Partial<ServerOptions> = {}): Promise<Server> {
-  const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
-    ...options,
-  });
-  await server.start();
-  return server;
-}
+import {
+  decoder,
+  encoder,
+  readAll,
+  startEchoServer,
+  waitFor,
+} from "./_helpers.ts";
 
 async function dial(server: Server): Promise<Deno.TcpConn> {
   return await Deno.connect({ hostname: "127.0.0.1", port: server.port });
@@ -75,7 +72,7 @@ Deno.test("Server.start() listens on a free port and fires start once", async ()
 });
 
 Deno.test("Server counts sessions, requests and live connections", async () => {
-  await using server = await start();
+  await using server = await startEchoServer();
   const first = await dial(server);
   const second = await dial(server);
   await echo(first, "a");
@@ -93,7 +90,7 @@ Deno.test("Server counts sessions, requests and live connections", async () => {
 });
 
 Deno.test("Server keepAlive closes an idle connection", async () => {
-  await using server = await start({ keepAlive: 50 });
+  await using server = await startEchoServer({ keepAlive: 50 });
   using conn = await dial(server);
   assertEquals(await echo(conn, "still here"), "still here\r\n\r\n");
   const started = performance.now();
@@ -103,7 +100,7 @@ Deno.test("Server keepAlive closes an idle connection", async () => {
 });
 
 Deno.test("Server maxConnections stops accepting at the cap, keeps serving, and resumes when a connection ends", async () => {
-  await using server = await start({ maxConnections: 2 });
+  await using server = await startEchoServer({ maxConnections: 2 });
   const first = await dial(server);
   const second = await dial(server);
   assertEquals(await echo(first, "1"), "1\r\n\r\n");
@@ -129,7 +126,7 @@ Deno.test("Server maxConnections stops accepting at the cap, keeps serving, and 
 
 Deno.test("Server.close() lets a slow in-flight request finish, closes idle connections at once, then fires stop", async () => {
   Slow.delay = 100;
-  const server = await start({ consumerFactory: () => new Slow() });
+  const server = await startEchoServer({ consumerFactory: () => new Slow() });
   const idle = await dial(server);
   const busy = await dial(server);
   await idle.write(encoder.encode("x"));
@@ -157,7 +154,7 @@ Deno.test("Server.close() lets a slow in-flight request finish, closes idle conn
 
 Deno.test("Server.close() aborts requests still in flight after its timeout", async () => {
   Slow.delay = -1;
-  const server = await start({ consumerFactory: () => new Slow() });
+  const server = await startEchoServer({ consumerFactory: () => new Slow() });
   const consumers: ProtocolConsumer[] = [];
   server.bindEvent("preRequest", (consumer) => consumers.push(consumer));
   const conn = await dial(server);
@@ -177,7 +174,7 @@ Deno.test("Server.close() aborts requests still in flight after its timeout", as
 });
 
 Deno.test("Server hooks reach every connection and consumer it creates", async () => {
-  await using server = await start();
+  await using server = await startEchoServer();
   const counts: Record<string, number> = {};
   const count = (name: string) => () => {
     counts[name] = (counts[name] ?? 0) + 1;
@@ -210,7 +207,7 @@ Deno.test("Server hooks reach every connection and consumer it creates", async (
 });
 
 Deno.test("Server hooks see the consumer that handled the request and its result, the echoed length", async () => {
-  await using server = await start();
+  await using server = await startEchoServer();
   const results: unknown[] = [];
   server.bindEvent("postRequest", (consumer, result) => {
     assert(consumer instanceof EchoServerConsumer);
@@ -223,7 +220,7 @@ Deno.test("Server hooks see the consumer that handled the request and its result
 });
 
 Deno.test("Server closes a connection whose message exceeds the maximum size, and serves others", async () => {
-  await using server = await start({
+  await using server = await startEchoServer({
     consumerFactory: () => new EchoServerConsumer({ maxSize: 1024 }),
   });
   const lost: (Error | undefined)[] = [];
@@ -256,7 +253,7 @@ Deno.test("DatagramServer fires start and stop once and closes idempotently", as
 });
 
 Deno.test("EchoServerConsumer closes the connection after a QUIT split across reads, and only after QUIT", async () => {
-  await using server = await start();
+  await using server = await startEchoServer();
   using conn = await dial(server);
   assertEquals(await echo(conn, "QUITS"), "QUITS\r\n\r\n");
   assertEquals(await echo(conn, "QUI"), "QUI\r\n\r\n");

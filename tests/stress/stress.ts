@@ -56,12 +56,11 @@ function sampleMemory(pid: number): { stop(): number } {
 async function withEchoServer<T>(
   run: (port: number, pid: number) => Promise<T>,
 ): Promise<T> {
-  const { child, port } = await startDeno([echoScript, "--port", "0"]);
+  const { child, port, stop } = await startDeno([echoScript, "--port", "0"]);
   try {
     return await run(port, child.pid);
   } finally {
-    child.kill("SIGKILL");
-    await child.status;
+    await stop();
   }
 }
 
