@@ -227,3 +227,24 @@ export async function startEchoServer(
   await server.start();
   return server;
 }
+
+/**
+ * An echo consumer that answers after 0 to 200 ms (one message per read, as
+ * a client sending one request at a time writes it).
+ */
+export class DelayedEchoConsumer extends EchoServerConsumer {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  override dataReceived(data: Uint8Array): Uint8Array | void {
+    const copy = data.slice();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.transport?.isClosing()) super.dataReceived(copy);
+    }, Math.random() * 200);
+  }
+
+  override connectionLost(error?: Error): void {
+    clearTimeout(this.#timer);
+    super.connectionLost(error);
+  }
+}

@@ -20,6 +20,7 @@ import {
   certs,
   concat,
   decoder,
+  DelayedEchoConsumer,
   encoder,
   readAll,
   rssKiB,
@@ -352,16 +353,8 @@ Deno.test("EchoClientConsumer parses seeded random replies split at random point
 });
 
 Deno.test("Server.close() under load: every one of 1000 in-flight requests completes or fails with a clear error", async () => {
-  class Delayed extends EchoServerConsumer {
-    override dataReceived(data: Uint8Array): Uint8Array | void {
-      const copy = data.slice();
-      setTimeout(() => {
-        if (!this.transport?.isClosing()) super.dataReceived(copy);
-      }, Math.random() * 200);
-    }
-  }
   const server = await startEchoServer({
-    consumerFactory: () => new Delayed(),
+    consumerFactory: () => new DelayedEchoConsumer(),
   });
   await using client = new EchoClient({ port: server.port }, {
     poolSize: 1000,

@@ -13,8 +13,8 @@
 import { createHash } from "node:crypto";
 import { ConnectionClosedError } from "../../errors.ts";
 import { Server } from "../../producers/server.ts";
-import { EchoClient, EchoServerConsumer } from "../../examples/echo/echo.ts";
-import { rssKiB, startDeno } from "../_helpers.ts";
+import { EchoClient } from "../../examples/echo/echo.ts";
+import { DelayedEchoConsumer, rssKiB, startDeno } from "../_helpers.ts";
 
 const quick = Deno.args.includes("--quick");
 const SIZES = quick
@@ -283,16 +283,10 @@ async function overlong(): Promise<void> {
 
 /** Scenario 9: graceful shutdown with requests in flight. */
 async function shutdownUnderLoad(): Promise<void> {
-  class Delayed extends EchoServerConsumer {
-    override dataReceived(data: Uint8Array): Uint8Array | void {
-      const copy = data.slice();
-      setTimeout(() => {
-        if (!this.transport?.isClosing()) super.dataReceived(copy);
-      }, Math.random() * 200);
-    }
-  }
   const count = SIZES.inFlight;
-  const server = new Server({ consumerFactory: () => new Delayed() });
+  const server = new Server({
+    consumerFactory: () => new DelayedEchoConsumer(),
+  });
   await server.start();
   const client = new EchoClient({ port: server.port }, {
     poolSize: count,
