@@ -538,6 +538,10 @@ async function writeReport(seconds: number): Promise<string> {
   if (!smoke) {
     await Deno.writeTextFile(`${root}bench/RESULTS.md`, report);
     await Deno.writeTextFile(`${root}bench/ratios.svg`, chart());
+    // Committed as `deno fmt` would write it, so CI's format check passes.
+    await new Deno.Command(deno, {
+      args: ["fmt", "--quiet", `${root}bench/RESULTS.md`],
+    }).output();
   }
   return report;
 }
