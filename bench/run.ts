@@ -557,8 +557,8 @@ function chart(): string {
   const shown: Impl[] = ["module", "node", "asyncio"];
   const rowHeight = 16;
   const groupGap = 14;
-  const left = 290;
-  const width = 760;
+  const left = 380;
+  const width = 850;
   const scale = 300; // pixels for a ratio of 1.0
   let y = 40;
   const parts: string[] = [];
