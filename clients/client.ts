@@ -123,6 +123,8 @@ export interface ReconnectOptions {
   jitter?: number;
 }
 
+const DISCARD = { discard: true } as const;
+
 const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
   maxAttempts: 4,
   minTimeout: 25,
@@ -319,7 +321,7 @@ export class Client<Res = unknown>
           result = await this.#start(connection, request, limit.signal);
         } catch (error) {
           if (limit.signal?.aborted) connection.abort(limit.signal.reason);
-          pool.release(connection, { discard: true });
+          pool.release(connection, DISCARD);
           const closedUnanswered = error instanceof ConnectionClosedError &&
             error.cause === undefined &&
             connection.bytesReceived === received;
@@ -332,7 +334,7 @@ export class Client<Res = unknown>
         this.#requestsProcessed++;
         if (request.releaseConnection) {
           const reuse = this.canReuseConnection(connection, result);
-          pool.release(connection, { discard: !reuse });
+          pool.release(connection, reuse ? undefined : DISCARD);
         }
         return result;
       }
