@@ -533,7 +533,14 @@ async function writeReport(seconds: number): Promise<string> {
         `${rawVsAsyncio.toFixed(2)}×).`,
     );
   }
-  lines.push("", "![Ratios to raw Deno](ratios.svg)", "");
+  lines.push(
+    "",
+    "![Ratios to raw Deno](ratios.svg)",
+    "",
+    "Where a target is missed, [PROFILE.md](PROFILE.md) shows where the time " +
+      "goes.",
+    "",
+  );
   const report = lines.join("\n");
   if (!smoke) {
     await Deno.writeTextFile(`${root}bench/RESULTS.md`, report);
