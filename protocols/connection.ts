@@ -125,7 +125,8 @@ export class Connection
   #writePaused = false;
   /** Bytes read but held back while writing is paused. */
   #held: Uint8Array | undefined;
-  #closed = Promise.withResolvers<void>();
+  /** Made on first use of `closed`: most connections are never awaited. */
+  #closed: PromiseWithResolvers<void> | undefined;
 
   /**
    * Builds a connection, to be given to a transport.
@@ -199,6 +200,10 @@ export class Connection
 
   /** Settles (never rejects) once the connection has been lost. */
   get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#lost) this.#closed.resolve();
+    }
     return this.#closed.promise;
   }
 
@@ -286,7 +291,7 @@ export class Connection
     }
     this.#producer?.forgetConnection?.(this);
     this.fireEvent("connectionLost", error);
-    this.#closed.resolve();
+    this.#closed?.resolve();
   }
 
   /**

@@ -8,6 +8,7 @@ import {
 import { Client } from "../clients/client.ts";
 import { Request } from "../clients/request.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import type { Connection } from "../protocols/connection.ts";
 import type { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { EchoClient, EchoServerConsumer } from "../examples/echo/echo.ts";
 import {
@@ -197,4 +198,22 @@ Deno.test("Client.request() throws in the base class", async () => {
     TypeError,
     "a subclass implements request()",
   );
+});
+
+Deno.test("Client.response() keeps the connection checked out when releaseConnection is false", async () => {
+  await using server = await startEchoServer();
+  await using client = new EchoClient({ port: server.port });
+  let held: ProtocolConsumer | undefined;
+  const request = new Request({ port: server.port }, {
+    data: encoder.encode("mine\r\n\r\n"),
+    releaseConnection: false,
+    events: { preRequest: (consumer) => held = consumer },
+  });
+  assertEquals(decoder.decode(await client.response(request)), "mine");
+  const pool = client.connectionPools.get(request.key)!;
+  assertEquals(pool.inUse, 1);
+  assertEquals(pool.available, 0);
+  pool.release(held!.connection as Connection);
+  assertEquals(pool.inUse, 0);
+  assertEquals(pool.available, 1);
 });

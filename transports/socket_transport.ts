@@ -139,7 +139,6 @@ function checkSize(name: string, value: number): number {
  */
 export class SocketTransport extends Transport<ProtocolInterface> {
   #conn: Deno.Conn;
-  #address: string;
   #readSize: number;
   #high = DEFAULT_HIGH;
   #low = DEFAULT_HIGH / 4;
@@ -174,8 +173,10 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   ) {
     super(protocol);
     this.#conn = conn;
-    this.#address = formatAddress(conn.remoteAddr);
-    this.#readSize = checkSize("readSize", options.readSize ?? 65536) || 65536;
+    this.#readSize = checkSize("readSize", options.readSize ?? 65536);
+    if (this.#readSize === 0) {
+      throw new RangeError('Cannot use readSize "0": it must be positive');
+    }
     if (options.writeBufferLimits) {
       this.setWriteBufferLimits(options.writeBufferLimits);
     }
@@ -191,6 +192,11 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       return;
     }
     if (!this.#closing) this.#readLoop = this.#read();
+  }
+
+  /** The peer's address as text, for messages (built only when needed). */
+  get #peer(): string {
+    return formatAddress(this.#conn.remoteAddr);
   }
 
   /** The underlying Deno connection. */
@@ -218,7 +224,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    */
   override getExtraInfo(name: string, fallback?: unknown): unknown {
     if (name === "conn") return this.#conn;
-    if (name === "peername") return this.#address;
+    if (name === "peername") return this.#peer;
     return super.getExtraInfo(name, fallback);
   }
 
@@ -311,7 +317,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         ? "it is closing"
         : "its writing side is closed";
       throw new ConnectionClosedError(
-        `Cannot write to ${this.#address}: ${why}`,
+        `Cannot write to ${this.#peer}: ${why}`,
       );
     }
     if (data.length === 0) return;
@@ -386,7 +392,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       try {
         n = await this.#conn.read(window);
       } catch (error) {
-        if (!this.#finished) this.abort(ioError(error, this.#address));
+        if (!this.#finished) this.abort(ioError(error, this.#peer));
         return;
       }
       // Paused while the read was pending: hold the chunk until resumed.
@@ -446,7 +452,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     } catch (error) {
       this.#flushing = undefined;
       if (!this.#finished || !isClosedByUs(error)) {
-        this.abort(ioError(error, this.#address));
+        this.abort(ioError(error, this.#peer));
       }
       return;
     }
@@ -481,7 +487,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       this.#conn.closeWrite();
     } catch (error) {
-      this.abort(ioError(error, this.#address));
+      this.abort(ioError(error, this.#peer));
       return;
     }
     if (this.#eofReceived) this.close();
