@@ -38,22 +38,34 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
-/** A listener whose connections run `consumerFactory`; records them all. */
-function serve(
-  consumerFactory: () => ProtocolConsumer,
+/**
+ * A listener whose connections run `consumerFactory`; records every
+ * connection and consumer.
+ */
+function serve<C extends ProtocolConsumer>(
+  consumerFactory: () => C,
   timeout = 0,
-): { listener: SocketListener<Connection>; connections: Connection[] } {
+): {
+  listener: SocketListener<Connection>;
+  connections: Connection[];
+  consumers: C[];
+} {
   const connections: Connection[] = [];
+  const consumers: C[] = [];
   const listener = listen(() => {
     const connection = new Connection({
-      consumerFactory,
+      consumerFactory: () => {
+        const consumer = consumerFactory();
+        consumers.push(consumer);
+        return consumer;
+      },
       session: connections.length + 1,
       timeout,
     });
     connections.push(connection);
     return connection;
   }, { port: 0 });
-  return { listener, connections };
+  return { listener, connections, consumers };
 }
 
 async function rawClient(listener: SocketListener): Promise<Deno.TcpConn> {
@@ -78,12 +90,7 @@ async function readBytes(conn: Deno.Conn, size: number): Promise<string> {
 }
 
 Deno.test("Connection serves pipelined requests arriving in one chunk with successive consumers, in order", async () => {
-  const consumers: ShoutConsumer[] = [];
-  const { listener, connections } = serve(() => {
-    const consumer = new ShoutConsumer();
-    consumers.push(consumer);
-    return consumer;
-  });
+  const { listener, connections, consumers } = serve(() => new ShoutConsumer());
   await using _ = listener;
   const conn = await rawClient(listener);
   await conn.write(encoder.encode("one\r\n\r\ntwo\r\n\r\nthree\r\n\r\n"));
@@ -121,12 +128,7 @@ Deno.test("Connection hands a consumer a separator split across reads", async ()
 });
 
 Deno.test("Connection fails an unfinished consumer with ConnectionClosedError when the peer closes", async () => {
-  const consumers: ShoutConsumer[] = [];
-  const { listener, connections } = serve(() => {
-    const consumer = new ShoutConsumer();
-    consumers.push(consumer);
-    return consumer;
-  });
+  const { listener, connections, consumers } = serve(() => new ShoutConsumer());
   await using _ = listener;
   const conn = await rawClient(listener);
   await conn.write(encoder.encode("half a message"));
