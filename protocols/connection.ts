@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, TimeoutError } from "../errors.ts";
+import { formatAddress } from "../transports/_address.ts";
 import type {
   ProtocolInterface,
   SocketTransport,
@@ -54,7 +55,9 @@ export interface ConnectionOptions {
   producer?: ProducerInterface;
   /**
    * Idle timeout in milliseconds: the connection closes when nothing was
-   * read, and no consumer finished, for this long. 0 for none.
+   * read, and no consumer finished, for this long (it is aborted with a
+   * `TimeoutError` if the peer does not read what it was sent either). 0 for
+   * none.
    *
    * @default {0}
    */
@@ -394,7 +397,19 @@ export class Connection
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.#timeout) {
       this.#timer = undefined;
-      this.close();
+      const unsent = this.#transport?.getWriteBufferSize() ?? 0;
+      if (unsent === 0) {
+        this.close();
+        return;
+      }
+      // A peer that neither sends nor reads: closing would wait for the
+      // buffer to drain forever.
+      this.abort(
+        new TimeoutError(
+          `Connection to ${formatAddress(this.address)} idle for ` +
+            `${this.#timeout} ms with ${unsent} bytes it does not read`,
+        ),
+      );
     } else {
       this.#timer = setTimeout(this.#onIdle, this.#timeout - idle);
     }

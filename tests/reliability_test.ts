@@ -407,3 +407,25 @@ Deno.test("Client: TLS with a certificate from an unknown CA fails with TlsError
   );
   await Deno.remove(path.slice(0, -"/nobody.sock".length));
 });
+
+Deno.test("Server keepAlive aborts a peer that neither sends nor reads what it was sent", async () => {
+  await using server = await startEchoServer({ keepAlive: 200 });
+  const lost: (Error | undefined)[] = [];
+  server.bindEvent("connectionLost", (_c, error) => lost.push(error));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  // Echo requests the client never reads, until the server stops reading.
+  const message = new Uint8Array(64 * 1024).fill(120);
+  message.set(encoder.encode("\r\n\r\n"), message.length - 4);
+  const writing = (async () => {
+    try {
+      for (let i = 0; i < 1024; i++) await conn.write(message);
+    } catch {
+      // Reset by the server: expected.
+    }
+  })();
+  await waitFor(() => lost.length === 1, 5000);
+  assertEquals(lost[0]?.name, "TimeoutError");
+  assert(lost[0]?.message.includes("idle for 200 ms"), lost[0]?.message);
+  conn.close();
+  await writing;
+});
