@@ -233,8 +233,9 @@ export class ConnectionPool {
   }
 
   /**
-   * Closes the pool: waiters fail with `ConnectionClosedError`, and every
-   * connection, idle or in use, is closed. Idempotent.
+   * Closes the pool: waiters fail with `ConnectionClosedError`, idle
+   * connections are closed, and connections in use are aborted, so their
+   * requests fail with `ConnectionClosedError` at once. Idempotent.
    *
    * @returns A promise settled once every connection has closed.
    */
@@ -348,10 +349,18 @@ export class ConnectionPool {
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const waiter of waiters) waiter.reject(error);
-    const connections = [...this.#idle, ...this.#inUse];
+    const idle = this.#idle;
+    const inUse = [...this.#inUse];
     this.#idle = [];
-    for (const connection of connections) connection.close();
-    await Promise.all(connections.map((connection) => connection.closed));
+    for (const connection of idle) connection.close();
+    // Requests in flight fail now, rather than wait on a peer that may never
+    // answer (or never read what is still to be sent).
+    const aborted = new ConnectionClosedError(
+      `Connection to ${this.#key} closed: the pool was closed`,
+    );
+    for (const connection of inUse) connection.abort(aborted);
+    const all = [...idle, ...inUse];
+    await Promise.all(all.map((connection) => connection.closed));
   }
 }
 

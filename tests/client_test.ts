@@ -143,7 +143,11 @@ Deno.test("Client.response() fails in-flight requests with ConnectionClosedError
   const request = client.request("never answered");
   await waitFor(() => client.concurrentConnections === 1);
   await client.close();
-  await assertRejects(() => request, ConnectionClosedError);
+  await assertRejects(
+    () => request,
+    ConnectionClosedError,
+    "closed: the pool was closed",
+  );
   await assertRejects(
     () => client.request("late"),
     ConnectionClosedError,
