@@ -425,18 +425,24 @@ export class Client<Res = unknown>
    * within the request's timeout and signal.
    */
   async #connect(request: Request, signal?: AbortSignal): Promise<Connection> {
-    const attempt = () => this.#connectOnce(request, signal);
+    const attempt = () => {
+      signal?.throwIfAborted();
+      return this.#connectOnce(request, signal);
+    };
     const reconnect = this.#options.reconnect ?? DEFAULT_RECONNECT;
     if (reconnect === false) return await attempt();
+    // Not a literal: `signal` (which cuts a backoff wait short) is an option
+    // of recent std releases only; older ones ignore it, and the request
+    // still ends on time through `abortable`.
+    const options = {
+      ...DEFAULT_RECONNECT,
+      ...reconnect,
+      signal,
+      isRetriable: (error: unknown) => error instanceof ConnectionRefusedError,
+    };
     try {
-      const connection: Connection = await retry(attempt, {
-        ...DEFAULT_RECONNECT,
-        ...reconnect,
-        signal,
-        isRetriable: (error: unknown) =>
-          error instanceof ConnectionRefusedError,
-      });
-      return connection;
+      const retrying: Promise<Connection> = retry(attempt, options);
+      return await (signal ? abortable(retrying, signal) : retrying);
     } catch (error) {
       // Out of attempts: the last refusal says more than "retry failed".
       throw error instanceof RetryError ? (error as Error).cause : error;
