@@ -46,39 +46,24 @@ const LABELS: Record<Impl, string> = {
 
 function serverCommand(impl: Impl, udp: boolean): string[] {
   const script = (path: string) => `${root}${path}`;
+  const denoRun = (flags: string[], path: string, ...rest: string[]) => [
+    deno,
+    "run",
+    "-A",
+    ...(udp ? ["--unstable-net"] : []),
+    ...flags,
+    script(path),
+    ...rest,
+  ];
   switch (impl) {
     case "module":
       return udp
-        ? [
-          deno,
-          "run",
-          "-A",
-          "--unstable-net",
-          ...denoFlags,
-          script("examples/echoudp/server.ts"),
-          "--port",
-          "0",
-        ]
-        : [
-          deno,
-          "run",
-          "-A",
-          ...denoFlags,
-          script("examples/echo/server.ts"),
-          "--port",
-          "0",
-        ];
+        ? denoRun(denoFlags, "examples/echoudp/server.ts", "--port", "0")
+        : denoRun(denoFlags, "examples/echo/server.ts", "--port", "0");
     case "raw":
       return udp
-        ? [
-          deno,
-          "run",
-          "-A",
-          "--unstable-net",
-          script("bench/servers/raw_echo_udp.ts"),
-          "0",
-        ]
-        : [deno, "run", "-A", script("bench/servers/raw_echo.ts"), "0"];
+        ? denoRun([], "bench/servers/raw_echo_udp.ts", "0")
+        : denoRun([], "bench/servers/raw_echo.ts", "0");
     case "node":
       return [
         "node",

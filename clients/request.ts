@@ -11,6 +11,7 @@ import type {
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import type { TlsClientOptions } from "../transports/connect.ts";
+import { formatHostPort } from "../transports/_address.ts";
 
 /** Where a request goes: a host and port, or a Unix socket path. */
 export type RequestAddress = { hostname?: string; port: number } | {
@@ -119,10 +120,8 @@ export class Request implements Encodable {
     let key: string;
     if ("path" in address) key = `unix://${address.path}`;
     else {
-      const host = address.hostname!.includes(":")
-        ? `[${address.hostname}]`
-        : address.hostname;
-      key = `${this.tls ? "tls" : "tcp"}://${host}:${address.port}`;
+      const host = formatHostPort(address.hostname!, address.port);
+      key = `${this.tls ? "tls" : "tcp"}://${host}`;
     }
     return this.timeout > 0 ? `${key}?timeout=${this.timeout}` : key;
   }

@@ -8,6 +8,7 @@
 import { abortable } from "@std/async/abortable";
 import { deadline } from "../_deadline.ts";
 import { TimeoutError } from "../errors.ts";
+import { formatHostPort } from "./_address.ts";
 import { connectError } from "./_errors.ts";
 import {
   type ProtocolInterface,
@@ -121,8 +122,7 @@ export async function connect<P extends ProtocolInterface>(
   if (path === undefined && port === undefined) {
     throw new TypeError("Cannot connect: give a port or a Unix socket path");
   }
-  const address = path ??
-    (hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`);
+  const address = path ?? formatHostPort(hostname, port!);
   options.signal?.throwIfAborted();
 
   // One signal for the user's abort and the timeout, so both cancel the
