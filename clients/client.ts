@@ -7,7 +7,7 @@
 
 import { abortable } from "@std/async/abortable";
 import { retry, RetryError } from "@std/async/retry";
-import { deadline } from "../_deadline.ts";
+import { deadline } from "../internal/deadline.ts";
 import {
   ConnectionClosedError,
   ConnectionRefusedError,

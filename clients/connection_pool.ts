@@ -5,7 +5,7 @@
  * @module
  */
 
-import { deadline } from "../_deadline.ts";
+import { deadline } from "../internal/deadline.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
 

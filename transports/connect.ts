@@ -6,7 +6,7 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { deadline } from "../_deadline.ts";
+import { deadline } from "../internal/deadline.ts";
 import { TimeoutError } from "../errors.ts";
 import { formatHostPort } from "./_address.ts";
 import { connectError } from "./_errors.ts";

@@ -1,4 +1,11 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
+/**
+ * One signal for "the caller aborted" and "time is up".
+ *
+ * @module
+ */
+
+import { setTimer, type Timer } from "./timer.ts";
 
 /** A signal for an operation with an optional caller's signal and time limit. */
 export interface Deadline {
@@ -15,27 +22,33 @@ const NONE: Deadline = { signal: undefined, clear() {} };
 
 /**
  * One signal for "the caller aborted" and "time is up", so both cancel the
- * operation itself. `timeout` 0 means no limit; with no signal either,
- * nothing is allocated. Call `clear()` when done, so no timer outlives the
- * operation.
+ * operation itself. `timeout` 0 or `Infinity` means no limit; with no signal
+ * either, nothing is allocated. Call `clear()` when done, so no timer
+ * outlives the operation.
+ *
+ * @param signal The caller's signal, if any.
+ * @param timeout Milliseconds; 0 or `Infinity` for no limit.
+ * @param onTimeout Builds the error the signal aborts with when time is up.
+ * @returns The combined signal and its `clear()`.
  */
 export function deadline(
   signal: AbortSignal | undefined,
   timeout: number,
   onTimeout: () => Error,
 ): Deadline {
-  if (signal === undefined && !(timeout > 0)) return NONE;
+  const limited = timeout > 0 && timeout < Infinity;
+  if (signal === undefined && !limited) return NONE;
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = timeout > 0
-    ? setTimeout(() => controller.abort(onTimeout()), timeout)
+  const timer: Timer | undefined = limited
+    ? setTimer(() => controller.abort(onTimeout()), timeout)
     : undefined;
   return {
     signal: controller.signal,
     clear() {
-      clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener("abort", onAbort);
     },
   };
