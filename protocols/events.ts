@@ -60,6 +60,97 @@ function call<O, D>(
 }
 
 /**
+ * What both kinds of event share: a name, an owner and the handlers bound.
+ *
+ * @typeParam O The owner handlers receive.
+ * @typeParam D The data the event carries.
+ *
+ * @example Bind and unbind a handler
+ * ```ts
+ * import { ManyTimesEvent } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const event = new ManyTimesEvent<string, number>("owner", "tick");
+ * const handler = () => {};
+ * event.bind(handler);
+ * assertEquals(event.handlers.length, 1);
+ * assertEquals(event.unbind(handler), true);
+ * assertEquals(event.handlers.length, 0);
+ * ```
+ */
+export abstract class BaseEvent<O, D> {
+  /** The event's name. */
+  readonly name: string;
+  /** Whether the event fires at most once. */
+  abstract readonly onetime: boolean;
+  /** The object handlers receive as their first argument. */
+  protected readonly owner: O;
+  /** The handlers bound. */
+  protected handlerList: EventCallback<O, D>[] = [];
+
+  /**
+   * Builds the event.
+   *
+   * @param owner The object handlers receive as their first argument.
+   * @param name The event's name, used in error reports.
+   */
+  constructor(owner: O, name: string) {
+    this.owner = owner;
+    this.name = name;
+  }
+
+  /** The handlers bound (for a one-time event: not yet called). */
+  get handlers(): readonly EventCallback<O, D>[] {
+    return this.handlerList;
+  }
+
+  /**
+   * Binds a handler.
+   *
+   * @param handler The handler.
+   */
+  bind(handler: EventCallback<O, D>): void {
+    this.handlerList.push(handler);
+  }
+
+  /**
+   * Unbinds a handler.
+   *
+   * @param handler The handler.
+   * @returns Whether the handler was bound.
+   */
+  unbind(handler: EventCallback<O, D>): boolean {
+    const index = this.handlerList.indexOf(handler);
+    if (index < 0) return false;
+    this.handlerList.splice(index, 1);
+    return true;
+  }
+
+  /**
+   * Fires the event.
+   *
+   * @param data The event's data.
+   * @param error The failure the event reports, if any.
+   * @returns The first error a handler threw, or `undefined`.
+   */
+  abstract fire(data?: D, error?: unknown): unknown;
+
+  /** Calls `handlers` in order; returns the first error one threw. */
+  protected callAll(
+    handlers: readonly EventCallback<O, D>[],
+    data: D,
+    error: unknown,
+  ): unknown {
+    let first: unknown;
+    for (const handler of handlers) {
+      const thrown = call(this.name, handler, this.owner, data, error);
+      first ??= thrown;
+    }
+    return first;
+  }
+}
+
+/**
  * An event that fires at most once and can be awaited, such as
  * `connectionMade` or `postRequest`. A second fire is ignored; binding after it
  * fired throws.
@@ -79,37 +170,17 @@ function call<O, D>(
  * assertEquals(await event.waiter(), 42);
  * ```
  */
-export class OneTimeEvent<O, D> {
-  /** The event's name. */
-  readonly name: string;
+export class OneTimeEvent<O, D> extends BaseEvent<O, D> {
   /** Always true: this event fires at most once. */
   readonly onetime = true as const;
-  #owner: O;
-  #handlers: EventCallback<O, D>[] = [];
   #fired = false;
   #data: D | undefined;
   #error: unknown;
   #waiters: PromiseWithResolvers<D | O>[] | undefined;
 
-  /**
-   * Builds an event that has not fired.
-   *
-   * @param owner The object handlers receive as their first argument.
-   * @param name The event's name, used in error reports.
-   */
-  constructor(owner: O, name: string) {
-    this.#owner = owner;
-    this.name = name;
-  }
-
   /** Whether the event has fired. */
   get fired(): boolean {
     return this.#fired;
-  }
-
-  /** The handlers bound and not yet called. */
-  get handlers(): readonly EventCallback<O, D>[] {
-    return this.#handlers;
   }
 
   /**
@@ -118,26 +189,13 @@ export class OneTimeEvent<O, D> {
    * @param handler The handler.
    * @throws {Error} If the event has already fired.
    */
-  bind(handler: EventCallback<O, D>): void {
+  override bind(handler: EventCallback<O, D>): void {
     if (this.#fired) {
       throw new Error(
         `Cannot bind to event "${this.name}": it has already fired`,
       );
     }
-    this.#handlers.push(handler);
-  }
-
-  /**
-   * Unbinds a handler.
-   *
-   * @param handler The handler.
-   * @returns Whether the handler was bound.
-   */
-  unbind(handler: EventCallback<O, D>): boolean {
-    const index = this.#handlers.indexOf(handler);
-    if (index < 0) return false;
-    this.#handlers.splice(index, 1);
-    return true;
+    super.bind(handler);
   }
 
   /**
@@ -149,18 +207,14 @@ export class OneTimeEvent<O, D> {
    * @param error The failure the event reports, if any: waiters reject with it.
    * @returns The first error a handler threw, or `undefined`.
    */
-  fire(data?: D, error?: unknown): unknown {
+  override fire(data?: D, error?: unknown): unknown {
     if (this.#fired) return undefined;
     this.#fired = true;
     this.#data = data;
     this.#error = error;
-    const handlers = this.#handlers;
-    this.#handlers = [];
-    let first: unknown;
-    for (const handler of handlers) {
-      const thrown = call(this.name, handler, this.#owner, data as D, error);
-      first ??= thrown;
-    }
+    const handlers = this.handlerList;
+    this.handlerList = [];
+    const first = this.callAll(handlers, data as D, error);
     if (this.#waiters) {
       for (const waiter of this.#waiters) this.#settle(waiter);
       this.#waiters = undefined;
@@ -184,7 +238,7 @@ export class OneTimeEvent<O, D> {
 
   #settle(waiter: PromiseWithResolvers<D | O>): void {
     if (this.#error !== undefined) waiter.reject(this.#error);
-    else waiter.resolve(this.#data === undefined ? this.#owner : this.#data);
+    else waiter.resolve(this.#data === undefined ? this.owner : this.#data);
   }
 }
 
@@ -207,51 +261,9 @@ export class OneTimeEvent<O, D> {
  * assertEquals(total, 3);
  * ```
  */
-export class ManyTimesEvent<O, D> {
-  /** The event's name. */
-  readonly name: string;
+export class ManyTimesEvent<O, D> extends BaseEvent<O, D> {
   /** Always false: this event may fire many times. */
   readonly onetime = false as const;
-  #owner: O;
-  #handlers: EventCallback<O, D>[] = [];
-
-  /**
-   * Builds the event.
-   *
-   * @param owner The object handlers receive as their first argument.
-   * @param name The event's name, used in error reports.
-   */
-  constructor(owner: O, name: string) {
-    this.#owner = owner;
-    this.name = name;
-  }
-
-  /** The handlers bound. */
-  get handlers(): readonly EventCallback<O, D>[] {
-    return this.#handlers;
-  }
-
-  /**
-   * Binds a handler, called every time the event fires.
-   *
-   * @param handler The handler.
-   */
-  bind(handler: EventCallback<O, D>): void {
-    this.#handlers.push(handler);
-  }
-
-  /**
-   * Unbinds a handler.
-   *
-   * @param handler The handler.
-   * @returns Whether the handler was bound.
-   */
-  unbind(handler: EventCallback<O, D>): boolean {
-    const index = this.#handlers.indexOf(handler);
-    if (index < 0) return false;
-    this.#handlers.splice(index, 1);
-    return true;
-  }
 
   /**
    * Fires the event: calls every handler. A handler that throws is reported
@@ -261,15 +273,10 @@ export class ManyTimesEvent<O, D> {
    * @param error The failure the event reports, if any.
    * @returns The first error a handler threw, or `undefined`.
    */
-  fire(data?: D, error?: unknown): unknown {
-    const handlers = this.#handlers;
+  override fire(data?: D, error?: unknown): unknown {
+    const handlers = this.handlerList;
     if (handlers.length === 0) return undefined;
-    let first: unknown;
-    for (const handler of handlers.slice()) {
-      const thrown = call(this.name, handler, this.#owner, data as D, error);
-      first ??= thrown;
-    }
-    return first;
+    return this.callAll(handlers.slice(), data as D, error);
   }
 }
 
@@ -334,11 +341,9 @@ export class EventHandler<
 > {
   #names: EventNames<E, OneTime>;
   #events: Map<string, AnyEvent<unknown, unknown>> | undefined;
-  // One-time events that fired before anyone asked for their object: a bit
-  // per event (by its index in `oneTime`), and their data and error in
-  // pairs. Nothing is allocated for an event nobody looks at.
-  #fired = 0;
-  #firedData: unknown[] | undefined;
+  // One-time events that fired before anyone asked for their object, with
+  // their data and error. Nothing is allocated for an event nobody looks at.
+  #firedUnseen: Map<string, [data: unknown, error: unknown]> | undefined;
   /** Whether any many-times event object exists (copies skip otherwise). */
   #hasManyTimes = false;
 
@@ -367,15 +372,10 @@ export class EventHandler<
     const events = this.#events ??= new Map();
     let event = events.get(name);
     if (event === undefined) {
-      const index = this.#oneTimeIndex(name);
-      if (index >= 0) {
+      if (this.#isOneTime(name)) {
         event = new OneTimeEvent<unknown, unknown>(this, name);
-        if (this.#fired & (1 << index)) {
-          event.fire(
-            this.#firedData?.[2 * index],
-            this.#firedData?.[2 * index + 1],
-          );
-        }
+        const fired = this.#firedUnseen?.get(name);
+        if (fired !== undefined) event.fire(...fired);
       } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name);
         this.#hasManyTimes = true;
@@ -433,14 +433,10 @@ export class EventHandler<
     const event = this.#events?.get(name);
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
-    const index = this.#oneTimeIndex(name);
-    if (index < 0 || this.#fired & (1 << index)) return undefined;
-    this.#fired |= 1 << index;
-    if (data !== undefined || error !== undefined) {
-      const stored = this.#firedData ??= [];
-      stored[2 * index] = data;
-      stored[2 * index + 1] = error;
+    if (!this.#isOneTime(name) || this.#firedUnseen?.has(name)) {
+      return undefined;
     }
+    (this.#firedUnseen ??= new Map()).set(name, [data, error]);
     return undefined;
   }
 
@@ -470,12 +466,12 @@ export class EventHandler<
     }
   }
 
-  #oneTimeIndex(name: string): number {
-    return (this.#names.oneTime as readonly string[]).indexOf(name);
+  #isOneTime(name: string): boolean {
+    return (this.#names.oneTime as readonly string[]).includes(name);
   }
 
   #has(name: string): boolean {
-    return this.#oneTimeIndex(name) >= 0 ||
+    return this.#isOneTime(name) ||
       (this.#names.manyTimes as readonly string[]).includes(name);
   }
 }
