@@ -144,3 +144,81 @@ export class ProtocolError extends NetError {}
  * ```
  */
 export class TooManyConnectionsError extends NetError {}
+
+/**
+ * A socket could not listen (or bind) at an address: the address is not
+ * local, the Unix socket path is a directory or too long, the TLS
+ * certificate or key is not valid PEM. `address` names it and `cause` is
+ * Deno's error. An address already in use is the subclass `AddrInUseError`.
+ *
+ * @example
+ * ```ts
+ * import { ListenError, NetError } from "@pulsar/net/errors";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * const error = new ListenError("192.0.2.1:4000", {
+ *   reason: "address not available",
+ * });
+ * assertEquals(
+ *   error.message,
+ *   "Cannot listen on 192.0.2.1:4000: address not available",
+ * );
+ * assert(error instanceof NetError);
+ * ```
+ */
+export class ListenError extends NetError {
+  /** The address that could not be listened on, as `host:port` or a path. */
+  readonly address: string;
+
+  /**
+   * Builds the error.
+   *
+   * @param address The address, as `host:port` or a Unix socket path.
+   * @param options `cause`: Deno's error; `reason`: why, for the message
+   * (default `"listen failed"`).
+   */
+  constructor(
+    address: string,
+    options?: ErrorOptions & { reason?: string },
+  ) {
+    super(
+      `Cannot listen on ${address}: ${options?.reason ?? "listen failed"}`,
+      options,
+    );
+    this.address = address;
+  }
+}
+
+/**
+ * The address to listen on is taken: another socket listens on that port,
+ * or a file exists at that Unix socket path. Catch it by type to try another
+ * port. `cause` is Deno's `AddrInUse` error.
+ *
+ * @example
+ * ```ts
+ * import { AddrInUseError, ListenError } from "@pulsar/net/errors";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * const error = new AddrInUseError("127.0.0.1:4000");
+ * assertEquals(error.message, "Cannot listen on 127.0.0.1:4000: address in use");
+ * assert(error instanceof ListenError);
+ * ```
+ */
+export class AddrInUseError extends ListenError {
+  /**
+   * Builds the error.
+   *
+   * @param address The address, as `host:port` or a Unix socket path.
+   * @param options `cause`: Deno's error; `reason`: why, for the message
+   * (default `"address in use"`).
+   */
+  constructor(
+    address: string,
+    options?: ErrorOptions & { reason?: string },
+  ) {
+    super(address, {
+      ...options,
+      reason: options?.reason ?? "address in use",
+    });
+  }
+}

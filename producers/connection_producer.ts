@@ -8,6 +8,7 @@
 import type { Connection } from "../protocols/connection.ts";
 import type { EventName } from "../protocols/events.ts";
 import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
+import { checkFunction } from "../internal/validate.ts";
 import { Producer, type ProducerEvents } from "./producer.ts";
 
 /**
@@ -70,13 +71,18 @@ export class ConnectionProducer<
    *
    * @param consumerFactory The factory of the connection's consumers.
    * @returns The connection, ready to be given to a transport.
+   * @throws {TypeError} If `consumerFactory` is given and not a function.
    */
   newConnection(consumerFactory?: ConsumerFactory): Connection {
+    if (consumerFactory !== undefined) {
+      checkFunction("consumerFactory", consumerFactory);
+    }
     const connection = this.connectionFactory({
       session: ++this.#sessions,
       consumerFactory,
       producer: this,
-      timeout: this.timeout,
+      // Infinity, like 0, is no idle timeout: the connection arms no timer.
+      timeout: this.timeout === Infinity ? 0 : this.timeout,
     });
     connection.copyManyTimesEvents(this);
     this.#connections.add(connection);

@@ -9,6 +9,8 @@ import { EventHandler } from "../protocols/events.ts";
 import type { DatagramProtocolInterface } from "../transports/datagram_transport.ts";
 import type { DatagramTransport } from "../transports/datagram_transport.ts";
 import { listenDatagram } from "../transports/listen_datagram.ts";
+import { checkFunction, checkObject } from "../internal/validate.ts";
+import { checkOptionalString, checkPort } from "../transports/_options.ts";
 
 /** The events of a datagram server: one-time `start` and `stop`. */
 export type DatagramServerEvents = {
@@ -70,8 +72,16 @@ export class DatagramServer
    * Builds the server; `start()` binds it.
    *
    * @param options `protocolFactory`, the address and a `name`.
+   * @throws {TypeError} If `protocolFactory` is not a function, or another
+   * option has the wrong type.
+   * @throws {RangeError} If `port` is not an integer from 0 to 65535.
    */
   constructor(options: DatagramServerOptions) {
+    checkObject("options", options);
+    checkFunction("protocolFactory", options.protocolFactory);
+    checkOptionalString("hostname", options.hostname);
+    if (options.port !== undefined) checkPort("port", options.port, 0);
+    checkOptionalString("name", options.name);
     super({ oneTime: ["start", "stop"], manyTimes: [] });
     this.#options = options;
   }
@@ -101,8 +111,13 @@ export class DatagramServer
   /**
    * Binds the socket and fires `start`. Idempotent.
    *
-   * @returns A promise settled once bound.
-   * @throws {Error} If the server was closed.
+   * @returns A promise settled once bound; it rejects (`start()` never
+   * throws), leaving no socket open.
+   * @throws {AddrInUseError} If the address is taken.
+   * @throws {ListenError} If it cannot bind for another reason; `cause` is
+   * Deno's error.
+   * @throws {Error} If the server was closed, or what `protocolFactory` or
+   * the protocol's `connectionMade` threw.
    * @throws {TypeError} If Deno runs without `--unstable-net`.
    */
   start(): Promise<void> {
@@ -113,7 +128,14 @@ export class DatagramServer
     }
     if (this.#transport === undefined) {
       const { protocolFactory, hostname, port } = this.#options;
-      [this.#transport] = listenDatagram(protocolFactory, { hostname, port });
+      try {
+        [this.#transport] = listenDatagram(protocolFactory, {
+          hostname,
+          port,
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
       this.fireEvent("start", this);
     }
     return Promise.resolve();

@@ -17,6 +17,13 @@ import type {
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  optional,
+} from "../internal/validate.ts";
 
 /**
  * The hooks of a producer, all many-times, each reaching every connection or
@@ -55,13 +62,15 @@ export interface ProducerOptions {
    */
   connectionFactory?: ConnectionFactory;
   /**
-   * The idle timeout of each connection, in milliseconds; 0 for none.
+   * The idle timeout of each connection, in milliseconds; 0 or `Infinity`
+   * for none.
    *
    * @default {0}
    */
   timeout?: number;
   /**
-   * The most connections open at once; 0 for no limit.
+   * The most connections open at once, an integer; 0 or `Infinity` for no
+   * limit.
    *
    * @default {0}
    */
@@ -109,7 +118,9 @@ export class Producer<
    *
    * @param options `connectionFactory`, `timeout`, `maxConnections`.
    * @param names The event names of a subclass; defaults to the hooks.
-   * @throws {RangeError} If `timeout` or `maxConnections` is negative.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `timeout` is `NaN` or negative, or
+   * `maxConnections` is not an integer of 0 or more (or `Infinity`).
    */
   constructor(
     options: ProducerOptions = {},
@@ -121,18 +132,19 @@ export class Producer<
         manyTimes: PRODUCER_HOOKS as Exclude<EventName<E>, OneTime>[],
       },
     );
-    const { timeout = 0, maxConnections = 0 } = options;
-    for (
-      const [name, value] of [["timeout", timeout], [
-        "maxConnections",
-        maxConnections,
-      ]] as const
-    ) {
-      if (!(value >= 0)) {
-        throw new RangeError(
-          `Cannot use ${name} "${value}": it must be a non-negative number`,
-        );
-      }
+    checkObject("options", options);
+    const timeout = optional(
+      options.timeout,
+      0,
+      (v) => checkDuration("timeout", v),
+    );
+    const maxConnections = optional(
+      options.maxConnections,
+      0,
+      (v) => checkInteger("maxConnections", v, 0, Infinity),
+    );
+    if (options.connectionFactory !== undefined) {
+      checkFunction("connectionFactory", options.connectionFactory);
     }
     this.#connectionFactory = options.connectionFactory ??
       ((connectionOptions) => new Connection(connectionOptions));
@@ -145,12 +157,15 @@ export class Producer<
     return this.#connectionFactory;
   }
 
-  /** The idle timeout of each connection, in milliseconds; 0 for none. */
+  /**
+   * The idle timeout of each connection, in milliseconds; 0 or `Infinity`
+   * for none.
+   */
   get timeout(): number {
     return this.#timeout;
   }
 
-  /** The most connections open at once; 0 for no limit. */
+  /** The most connections open at once; 0 or `Infinity` for no limit. */
   get maxConnections(): number {
     return this.#maxConnections;
   }

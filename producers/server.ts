@@ -6,6 +6,15 @@
  */
 
 import { TimeoutError } from "../errors.ts";
+import { setTimer } from "../internal/timer.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkString,
+  optional,
+} from "../internal/validate.ts";
 import type { Connection } from "../protocols/connection.ts";
 import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
 import {
@@ -15,6 +24,12 @@ import {
 } from "../transports/listen.ts";
 import type { SocketTransportOptions } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/_address.ts";
+import {
+  checkListenAddress,
+  checkTlsServerOptions,
+  checkTransportOptions,
+  refuseTlsOverUnix,
+} from "../transports/_options.ts";
 import { ConnectionProducer } from "./connection_producer.ts";
 import {
   type ConnectionFactory,
@@ -50,26 +65,29 @@ export interface ServerOptions extends SocketTransportOptions {
   port?: number;
   /** A Unix socket path to listen on, instead of a host and port. */
   path?: string;
-  /** Serve TLS with this certificate and key. */
+  /**
+   * Serve TLS with this certificate and key. Not with `path`: Deno's TLS
+   * runs over TCP only.
+   */
   tls?: TlsServerOptions;
   /**
    * Idle timeout of each connection in milliseconds: a connection that has
-   * read nothing, and finished no request, for this long is closed. 0 for
-   * none.
+   * read nothing, and finished no request, for this long is closed. 0 or
+   * `Infinity` for none (no timer is armed).
    *
    * @default {15000}
    */
   keepAlive?: number;
   /**
-   * The most connections open at once; 0 for no limit. At the limit the
-   * server stops accepting (clients wait in the listen backlog) and resumes
-   * when a connection ends.
+   * The most connections open at once, an integer; 0 or `Infinity` for no
+   * limit. At the limit the server stops accepting (clients wait in the
+   * listen backlog) and resumes when a connection ends.
    *
    * @default {0}
    */
   maxConnections?: number;
   /**
-   * The listen backlog.
+   * The listen backlog, 1 or more.
    *
    * @default {511}
    */
@@ -88,7 +106,8 @@ export interface ServerOptions extends SocketTransportOptions {
 export interface ServerCloseOptions {
   /**
    * Milliseconds to let in-flight requests finish before their connections
-   * are aborted.
+   * are aborted: 0 aborts them at once, `Infinity` waits as long as they
+   * take. Delays past 2^31−1 ms are waited out in full (never cut short).
    *
    * @default {10000}
    */
@@ -133,10 +152,18 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * Builds a server; `start()` makes it listen.
    *
    * @param options `consumerFactory`, the address, `tls`, `keepAlive`,
-   * `maxConnections`, `backlog`, `name` and transport options.
-   * @throws {RangeError} If `keepAlive` or `maxConnections` is negative.
+   * `maxConnections`, `backlog`, `name` and transport options. Every option
+   * is checked here.
+   * @throws {TypeError} If `consumerFactory` (or `connectionFactory`) is not
+   * a function, another option has the wrong type, or both `path` and `tls`
+   * are given (Deno's TLS runs over TCP only).
+   * @throws {RangeError} If a number is out of range: `keepAlive` `NaN` or
+   * negative, `maxConnections` not an integer of 0 or more, `port` not from
+   * 0 to 65535, `backlog` not 1 or more, `readSize` not from 1 to 16 MiB,
+   * `writeBufferLimits` with `low` above `high`.
    */
   constructor(options: ServerOptions) {
+    checkServerOptions(options);
     super(
       {
         connectionFactory: options.connectionFactory,
@@ -200,8 +227,12 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   /**
    * Starts listening and fires `start`. Idempotent.
    *
-   * @returns A promise settled once listening.
-   * @throws {Deno.errors.AddrInUse} If the address is taken.
+   * @returns A promise settled once listening; it rejects (`start()` never
+   * throws).
+   * @throws {AddrInUseError} If the address is taken.
+   * @throws {ListenError} If it cannot listen for another reason (an address
+   * that is not local, a directory or an over-long Unix socket path, a bad
+   * certificate or key); `cause` is Deno's error.
    * @throws {Error} If the server was closed.
    */
   start(): Promise<void> {
@@ -211,7 +242,11 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       );
     }
     if (this.#listener === undefined) {
-      this.#listener = listen(() => this.#accept(), this.#options);
+      try {
+        this.#listener = listen(() => this.#accept(), this.#options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       this.fireEvent("start", this);
     }
     return Promise.resolve();
@@ -225,9 +260,23 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    *
    * @param options `timeout`.
    * @returns A promise settled once every connection has closed.
+   * @throws {RangeError} If `timeout` is `NaN` or negative (the promise
+   * rejects, and the server is not closed).
+   * @throws {TypeError} If `timeout` is not a number.
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
-    return this.#closing ??= this.#close(options.timeout ?? 10000);
+    let timeout: number;
+    try {
+      checkObject("options", options);
+      timeout = optional(
+        options.timeout,
+        10000,
+        (v) => checkDuration("timeout", v),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#closing ??= this.#close(timeout);
   }
 
   /**
@@ -253,12 +302,24 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
     }
   }
 
+  /** Builds the connection (the protocol) for an accepted socket. */
   #accept(): Connection {
     const connection = this.newConnection(this.#options.consumerFactory);
     const max = this.maxConnections;
     if (max > 0 && this.concurrentConnections >= max) {
       this.#listener?.pauseAccepting();
     }
+    // The listener builds the transport right after this returns, in the
+    // same turn, and the transport calls connectionMade, which sets
+    // `connection.transport`. If building it fails (the socket is then
+    // closed) the connection gets neither connectionMade nor connectionLost:
+    // forget it, or it would count as open for ever, the server would stop
+    // accepting at maxConnections and close() would never settle.
+    queueMicrotask(() => {
+      if (connection.transport === undefined) {
+        this.forgetConnection(connection);
+      }
+    });
     return connection;
   }
 
@@ -270,10 +331,11 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       else consumer.bindEvent("postRequest", () => connection.close());
     }
     const closed = Promise.all([...this.connections].map((c) => c.closed));
-    const timer = Promise.withResolvers<boolean>();
-    const id = setTimeout(() => timer.resolve(false), timeout);
-    const done = await Promise.race([closed.then(() => true), timer.promise]);
-    clearTimeout(id);
+    // setTimer: Infinity waits for ever, and no delay is cut short.
+    const grace = Promise.withResolvers<boolean>();
+    const timer = setTimer(() => grace.resolve(false), timeout);
+    const done = await Promise.race([closed.then(() => true), grace.promise]);
+    timer.clear();
     if (!done) {
       const error = new TimeoutError(
         `Server ${this.#name} closed with requests still in flight after ` +
@@ -284,4 +346,24 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
     }
     this.fireEvent("stop", this);
   }
+}
+
+/** Checks every option of a server, so a bad one never reaches `start()`. */
+function checkServerOptions(options: ServerOptions): void {
+  checkObject("options", options);
+  checkFunction("consumerFactory", options.consumerFactory);
+  if (options.connectionFactory !== undefined) {
+    checkFunction("connectionFactory", options.connectionFactory);
+  }
+  checkListenAddress(options);
+  if (options.tls !== undefined) checkTlsServerOptions(options.tls);
+  refuseTlsOverUnix("serve on", options.path, options.tls);
+  optional(options.keepAlive, 0, (v) => checkDuration("keepAlive", v));
+  optional(
+    options.maxConnections,
+    0,
+    (v) => checkInteger("maxConnections", v, 0, Infinity),
+  );
+  if (options.name !== undefined) checkString("name", options.name);
+  checkTransportOptions(options);
 }

@@ -7,9 +7,23 @@
 
 import { abortable } from "@std/async/abortable";
 import { deadline } from "../internal/deadline.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkObject,
+  describe,
+} from "../internal/validate.ts";
 import { TimeoutError } from "../errors.ts";
 import { formatHostPort } from "./_address.ts";
 import { connectError } from "./_errors.ts";
+import {
+  checkOptionalString,
+  checkPort,
+  checkTlsClientOptions,
+  checkTransportOptions,
+  refuseTlsOverUnix,
+} from "./_options.ts";
+import { startWatching, type Thrown } from "./_start.ts";
 import {
   type ProtocolInterface,
   SocketTransport,
@@ -51,12 +65,13 @@ export interface ConnectOptions extends SocketTransportOptions {
   path?: string;
   /**
    * TLS: `true` for the default roots, or options. The handshake completes
-   * before `connect()` resolves, so a bad certificate fails here.
+   * before `connect()` resolves, so a bad certificate fails here. Not with
+   * `path`: Deno's TLS runs over TCP only.
    */
   tls?: boolean | TlsClientOptions;
   /**
    * Milliseconds to connect (and finish the TLS handshake) before failing
-   * with `TimeoutError`; 0 for no limit.
+   * with `TimeoutError`; 0 or `Infinity` for no limit.
    *
    * @default {0}
    */
@@ -68,7 +83,8 @@ export interface ConnectOptions extends SocketTransportOptions {
 /**
  * Connects to a TCP, Unix or TLS address and starts a `SocketTransport`
  * driving a protocol built by `protocolFactory`. Resolves once connected,
- * after the protocol's `connectionMade`.
+ * after the protocol's `connectionMade`. On any failure it rejects and
+ * leaves no connection open.
  *
  * @typeParam P The protocol type.
  * @param protocolFactory Builds the protocol for the connection.
@@ -79,7 +95,13 @@ export interface ConnectOptions extends SocketTransportOptions {
  * Unix socket file does not exist).
  * @throws {TimeoutError} If `timeout` elapses first.
  * @throws {TlsError} If the TLS handshake fails.
- * @throws {TypeError} If neither a port nor a path is given.
+ * @throws {TypeError} If neither a port nor a path is given, if an option
+ * has the wrong type, or if both `path` and `tls` are given (Deno's TLS runs
+ * over TCP only). Every option is checked before connecting.
+ * @throws {RangeError} If a number is out of range (`port` from 1 to 65535,
+ * `timeout` 0 or more, `readSize` from 1 to 16 MiB, `writeBufferLimits`).
+ * @throws {Error} What `protocolFactory` or the protocol's `connectionMade`
+ * threw; the connection is closed first.
  *
  * @example Connect, write and close
  * ```ts
@@ -118,10 +140,10 @@ export async function connect<P extends ProtocolInterface>(
   protocolFactory: () => P,
   options: ConnectOptions,
 ): Promise<[SocketTransport, P]> {
+  // Every option is checked before a connection is opened, so a bad one
+  // leaves nothing behind.
+  checkConnectOptions(protocolFactory, options);
   const { hostname = "127.0.0.1", port, path, tls, timeout = 0 } = options;
-  if (path === undefined && port === undefined) {
-    throw new TypeError("Cannot connect: give a port or a Unix socket path");
-  }
   const address = path ?? formatHostPort(hostname, port!);
   options.signal?.throwIfAborted();
 
@@ -173,9 +195,63 @@ export async function connect<P extends ProtocolInterface>(
   } finally {
     limit.clear();
   }
-  const protocol = protocolFactory();
-  const transport = new SocketTransport(conn, protocol, options);
+  return await start(conn, protocolFactory, options);
+}
+
+/**
+ * Drives `conn` with a new protocol. A factory that throws, or a transport
+ * that cannot be built, closes the connection; a `connectionMade` that
+ * throws rejects with its error once the transport has closed.
+ */
+async function start<P extends ProtocolInterface>(
+  conn: Deno.Conn,
+  protocolFactory: () => P,
+  options: ConnectOptions,
+): Promise<[SocketTransport, P]> {
+  let protocol: P;
+  let transport: SocketTransport;
+  let thrown: Thrown;
+  try {
+    protocol = protocolFactory();
+    [transport, thrown] = startWatching(
+      protocol,
+      () => new SocketTransport(conn, protocol, options),
+    );
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  if (thrown !== undefined) {
+    // The transport aborted itself with the error: wait until it has let go
+    // of the connection, then fail with it.
+    await transport.closed;
+    throw thrown.error;
+  }
   return [transport, protocol];
+}
+
+function checkConnectOptions(
+  protocolFactory: unknown,
+  options: ConnectOptions,
+): void {
+  checkFunction("protocolFactory", protocolFactory);
+  checkObject("options", options);
+  const { hostname, port, path, tls, timeout, signal } = options;
+  checkOptionalString("hostname", hostname);
+  if (port !== undefined) checkPort("port", port, 1);
+  checkOptionalString("path", path);
+  if (path === undefined && port === undefined) {
+    throw new TypeError("Cannot connect: give a port or a Unix socket path");
+  }
+  if (tls !== undefined) checkTlsClientOptions(tls);
+  refuseTlsOverUnix("connect to", path, tls);
+  if (timeout !== undefined) checkDuration("timeout", timeout);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
+    );
+  }
+  checkTransportOptions(options);
 }
 
 /** `promise`, rejecting early if `signal` aborts. */

@@ -6,6 +6,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
+import { checkBytes } from "../internal/validate.ts";
 import { formatAddress } from "./_address.ts";
 import { isClosedByUs } from "./_errors.ts";
 import { type BaseProtocolInterface, Transport } from "./transport.ts";
@@ -145,12 +146,14 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
    * @param data The datagram.
    * @param addr The destination; defaults to the transport's `remoteAddr`.
    * @throws {ConnectionClosedError} If the transport is closing.
-   * @throws {TypeError} If there is neither `addr` nor a `remoteAddr`.
+   * @throws {TypeError} If `data` is not a `Uint8Array`, or there is neither
+   * `addr` nor a `remoteAddr`.
    */
   sendto(
     data: Uint8Array,
     addr: Deno.NetAddr | undefined = this.#remoteAddr,
   ): void {
+    checkBytes("data", data);
     if (this.#closing) {
       throw new ConnectionClosedError(
         `Cannot send from ${formatAddress(this.localAddr)}: it is closing`,

@@ -5,9 +5,16 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
-import { formatAddress } from "./_address.ts";
-import { isClosedByUs } from "./_errors.ts";
+import { setTimer } from "../internal/timer.ts";
+import { checkFunction, checkObject } from "../internal/validate.ts";
+import { formatAddress, formatHostPort } from "./_address.ts";
+import { isClosedByUs, listenError } from "./_errors.ts";
+import {
+  checkListenAddress,
+  checkTlsServerOptions,
+  checkTransportOptions,
+  refuseTlsOverUnix,
+} from "./_options.ts";
 import {
   type ProtocolInterface,
   SocketTransport,
@@ -40,18 +47,22 @@ export interface ListenOptions extends SocketTransportOptions {
   port?: number;
   /** A Unix socket path to listen on, instead of a host and port. */
   path?: string;
-  /** Listen with TLS, with this certificate and key. */
+  /**
+   * Listen with TLS, with this certificate and key. Not with `path`: Deno's
+   * TLS runs over TCP only.
+   */
   tls?: TlsServerOptions;
   /**
    * The listen backlog: connections the kernel queues while none is
-   * accepted.
+   * accepted; an integer of 1 or more.
    *
    * @default {511}
    */
   backlog?: number;
   /**
    * Called with each accepted transport, after its protocol's
-   * `connectionMade`.
+   * `connectionMade`. If it throws, the error is reported and that
+   * transport is aborted with it; the listener goes on.
    */
   onTransport?: (transport: SocketTransport) => void;
 }
@@ -95,12 +106,16 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
    * @param listener The Deno listener; this object owns it.
    * @param protocolFactory Builds a protocol per connection.
    * @param options Transport options, and `onTransport`.
+   * @throws {TypeError} If `protocolFactory` or `onTransport` is not a
+   * function, or a transport option has the wrong type.
+   * @throws {RangeError} If a transport option is out of range.
    */
   constructor(
     listener: Deno.Listener,
     protocolFactory: () => P,
     options: ListenOptions = {},
   ) {
+    checkListenerOptions(protocolFactory, options);
     this.#listener = listener;
     this.#protocolFactory = protocolFactory;
     this.#options = options;
@@ -180,6 +195,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     await Promise.all(closing);
   }
 
+  /** The accept loop; it never rejects. */
   async #accept(): Promise<void> {
     const closing = this.#closing.signal;
     while (!closing.aborted) {
@@ -193,19 +209,23 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
         conn = await this.#listener.accept();
       } catch (error) {
         if (closing.aborted || isClosedByUs(error)) return;
+        // A connection reset while it waited in the backlog: it is gone,
+        // the next one is not.
+        if (isGoneBeforeAccept(error)) continue;
         // Out of file descriptors, say: report, wait a little, go on.
         // deno-lint-ignore no-console
         console.error(
           `Cannot accept on ${formatAddress(this.#listener.addr)}:`,
           error,
         );
-        await delay(ACCEPT_RETRY_DELAY, { signal: closing }).catch(() => {});
+        await pause(ACCEPT_RETRY_DELAY, closing);
         continue;
       }
       this.#start(conn);
     }
   }
 
+  /** Drives an accepted connection; whatever throws costs only it. */
   #start(conn: Deno.Conn): void {
     let transport: SocketTransport;
     try {
@@ -226,8 +246,51 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     if (transport.isClosing()) return;
     this.#transports.add(transport);
     transport.closed.then(() => this.#transports.delete(transport));
-    this.#options.onTransport?.(transport);
+    const onTransport = this.#options.onTransport;
+    if (onTransport === undefined) return;
+    try {
+      onTransport(transport);
+    } catch (error) {
+      // deno-lint-ignore no-console
+      console.error("Listener's onTransport() failed:", error);
+      transport.abort(
+        error instanceof Error ? error : new Error(String(error)),
+      );
+    }
   }
+}
+
+/** Whether an accept failed only because that connection was already gone. */
+function isGoneBeforeAccept(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
+}
+
+/** Waits `ms` milliseconds, or less if `signal` aborts; never rejects. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      timer.clear();
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimer(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Checks what a `SocketListener` uses of its options. */
+function checkListenerOptions(
+  protocolFactory: unknown,
+  options: ListenOptions,
+): void {
+  checkFunction("protocolFactory", protocolFactory);
+  checkObject("options", options);
+  if (options.onTransport !== undefined) {
+    checkFunction("onTransport", options.onTransport);
+  }
+  checkTransportOptions(options);
 }
 
 /**
@@ -239,7 +302,16 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
  * @param options The address (`hostname` and `port`, or `path`), `tls`,
  * `backlog` and transport options.
  * @returns The listener, already accepting.
- * @throws {Deno.errors.AddrInUse} If the address is taken.
+ * @throws {AddrInUseError} If the address is taken. Like `Deno.listen`,
+ * `listen()` is synchronous: it throws at once.
+ * @throws {ListenError} If it cannot listen for another reason (an address
+ * that is not local, a directory or an over-long path, a bad certificate or
+ * key); `cause` is Deno's error.
+ * @throws {TypeError} If an option has the wrong type, or both `path` and
+ * `tls` are given (Deno's TLS runs over TCP only).
+ * @throws {RangeError} If a number is out of range (`port` from 0 to 65535,
+ * `backlog`, `readSize` from 1 to 16 MiB, `writeBufferLimits`). Options are
+ * checked before the socket is opened.
  *
  * @example An echo server
  * ```ts
@@ -273,21 +345,30 @@ export function listen<P extends ProtocolInterface>(
   protocolFactory: () => P,
   options: ListenOptions = {},
 ): SocketListener<P> {
+  // Every option is checked before the socket is opened.
+  checkListenerOptions(protocolFactory, options);
+  checkListenAddress(options);
+  if (options.tls !== undefined) checkTlsServerOptions(options.tls);
   const { hostname = "127.0.0.1", port = 0, path, tls, backlog } = options;
+  refuseTlsOverUnix("listen on", path, tls);
   let listener: Deno.Listener;
-  if (path !== undefined) {
-    listener = Deno.listen({ transport: "unix", path });
-  } else if (tls !== undefined) {
-    listener = Deno.listenTls({
-      hostname,
-      port,
-      cert: tls.cert,
-      key: tls.key,
-      alpnProtocols: tls.alpnProtocols,
-      tcpBacklog: backlog,
-    });
-  } else {
-    listener = Deno.listen({ hostname, port, tcpBacklog: backlog });
+  try {
+    if (path !== undefined) {
+      listener = Deno.listen({ transport: "unix", path });
+    } else if (tls !== undefined) {
+      listener = Deno.listenTls({
+        hostname,
+        port,
+        cert: tls.cert,
+        key: tls.key,
+        alpnProtocols: tls.alpnProtocols,
+        tcpBacklog: backlog,
+      });
+    } else {
+      listener = Deno.listen({ hostname, port, tcpBacklog: backlog });
+    }
+  } catch (error) {
+    throw listenError(error, path ?? formatHostPort(hostname, port), path);
   }
   return new SocketListener(listener, protocolFactory, options);
 }

@@ -6,6 +6,16 @@
  */
 
 import {
+  checkBoolean,
+  checkFunction,
+  checkObject,
+  checkString,
+} from "../internal/validate.ts";
+import { formatHostPort } from "./_address.ts";
+import { listenError } from "./_errors.ts";
+import { checkOptionalString, checkPort } from "./_options.ts";
+import { startWatching, type Thrown } from "./_start.ts";
+import {
   type DatagramProtocolInterface,
   DatagramTransport,
 } from "./datagram_transport.ts";
@@ -46,8 +56,16 @@ export interface ListenDatagramOptions {
  * @param protocolFactory Builds the protocol.
  * @param options The address to bind, and a default `remoteAddr`.
  * @returns The transport and the protocol, already receiving.
- * @throws {TypeError} If Deno runs without `--unstable-net`.
- * @throws {Deno.errors.AddrInUse} If the address is taken.
+ * @throws {TypeError} If Deno runs without `--unstable-net`, or an option
+ * has the wrong type.
+ * @throws {RangeError} If a port is out of range (`port` from 0 to 65535,
+ * `remoteAddr.port` from 1). Options are checked before the socket is bound.
+ * @throws {AddrInUseError} If the address is taken. Like
+ * `Deno.listenDatagram`, this is synchronous: it throws at once.
+ * @throws {ListenError} If it cannot bind for another reason (an address
+ * that is not local, say); `cause` is Deno's error.
+ * @throws {Error} What `protocolFactory` or the protocol's `connectionMade`
+ * threw; the socket is closed first.
  *
  * @example A UDP echo server and a client
  * ```ts
@@ -82,6 +100,7 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
   protocolFactory: () => P,
   options: ListenDatagramOptions = {},
 ): [DatagramTransport, P] {
+  checkListenDatagramOptions(protocolFactory, options);
   if (typeof Deno.listenDatagram !== "function") {
     throw new TypeError(
       'Cannot listen for datagrams: run Deno with "--unstable-net"',
@@ -89,15 +108,52 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
   }
   const { hostname = "127.0.0.1", port = 0, reuseAddress, remoteAddr } =
     options;
-  const conn = Deno.listenDatagram({
-    hostname,
-    port,
-    transport: "udp",
-    reuseAddress,
-  });
-  const protocol = protocolFactory();
-  const transport = new DatagramTransport(conn, protocol, {
-    remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
-  });
+  let conn: Deno.DatagramConn;
+  try {
+    conn = Deno.listenDatagram({
+      hostname,
+      port,
+      transport: "udp",
+      reuseAddress,
+    });
+  } catch (error) {
+    throw listenError(error, formatHostPort(hostname, port));
+  }
+  let protocol: P;
+  let transport: DatagramTransport;
+  let thrown: Thrown;
+  try {
+    protocol = protocolFactory();
+    [transport, thrown] = startWatching(
+      protocol,
+      () =>
+        new DatagramTransport(conn, protocol, {
+          remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
+        }),
+    );
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  // The transport aborted itself, and closed the socket: fail with the error
+  // rather than hand back a closed transport.
+  if (thrown !== undefined) throw thrown.error;
   return [transport, protocol];
+}
+
+function checkListenDatagramOptions(
+  protocolFactory: unknown,
+  options: ListenDatagramOptions,
+): void {
+  checkFunction("protocolFactory", protocolFactory);
+  checkObject("options", options);
+  const { hostname, port, remoteAddr, reuseAddress } = options;
+  checkOptionalString("hostname", hostname);
+  if (port !== undefined) checkPort("port", port, 0);
+  if (remoteAddr !== undefined) {
+    checkObject("remoteAddr", remoteAddr);
+    checkString("remoteAddr.hostname", remoteAddr.hostname);
+    checkPort("remoteAddr.port", remoteAddr.port, 1);
+  }
+  if (reuseAddress !== undefined) checkBoolean("reuseAddress", reuseAddress);
 }

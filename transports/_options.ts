@@ -1,0 +1,147 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+// Checks of the options shared by connect(), listen(), listenDatagram() and
+// the producers built on them, with the module's one set of validators.
+
+import {
+  checkBoolean,
+  checkInteger,
+  checkObject,
+  checkString,
+  describe,
+} from "../internal/validate.ts";
+
+/** The largest `readSize`: 16 MiB. */
+export const MAX_READ_SIZE = 16 * 1024 * 1024;
+
+/** The largest listen backlog (an `int` in the kernel). */
+const MAX_BACKLOG = 2 ** 31 - 1;
+
+/**
+ * Checks the options every `SocketTransport` takes: `readSize` (an integer
+ * from 1 to 16 MiB), `writeBufferLimits` (`high` and `low` non-negative
+ * integers, `low` at most `high`), `noDelay` and `tcpKeepAlive` (booleans).
+ */
+export function checkTransportOptions(options: {
+  readSize?: unknown;
+  writeBufferLimits?: unknown;
+  noDelay?: unknown;
+  tcpKeepAlive?: unknown;
+}): void {
+  const { readSize, writeBufferLimits, noDelay, tcpKeepAlive } = options;
+  if (readSize !== undefined) {
+    checkInteger("readSize", readSize, 1, MAX_READ_SIZE);
+  }
+  if (writeBufferLimits !== undefined) {
+    const limits = checkObject<{ high?: unknown; low?: unknown }>(
+      "writeBufferLimits",
+      writeBufferLimits,
+    );
+    const high = limits.high === undefined
+      ? 64 * 1024
+      : checkInteger("writeBufferLimits.high", limits.high, 0);
+    if (limits.low !== undefined) {
+      const low = checkInteger("writeBufferLimits.low", limits.low, 0);
+      if (low > high) {
+        throw new RangeError(
+          `Cannot use writeBufferLimits.low ${describe(low)}: it must not ` +
+            `exceed high ${describe(high)}`,
+        );
+      }
+    }
+  }
+  if (noDelay !== undefined) checkBoolean("noDelay", noDelay);
+  if (tcpKeepAlive !== undefined) checkBoolean("tcpKeepAlive", tcpKeepAlive);
+}
+
+/**
+ * Checks a port: an integer from `min` (0 to listen on any free port, 1 to
+ * connect) to 65535.
+ */
+export function checkPort(name: string, value: unknown, min: number): number {
+  return checkInteger(name, value, min, 65535);
+}
+
+/** Checks an optional string option. */
+export function checkOptionalString(name: string, value: unknown): void {
+  if (value !== undefined) checkString(name, value);
+}
+
+/** Checks a list of strings (PEM certificates, ALPN protocol names). */
+export function checkStrings(name: string, value: unknown): void {
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot use ${name} ${describe(value)}: it must be an array of strings`,
+    );
+  }
+  value.forEach((item, i) => checkString(`${name}[${i}]`, item));
+}
+
+/** Checks the `hostname`, `port`, `path` and `backlog` of a listener. */
+export function checkListenAddress(options: {
+  hostname?: unknown;
+  port?: unknown;
+  path?: unknown;
+  backlog?: unknown;
+}): void {
+  checkOptionalString("hostname", options.hostname);
+  if (options.port !== undefined) checkPort("port", options.port, 0);
+  checkOptionalString("path", options.path);
+  if (options.backlog !== undefined) {
+    checkInteger("backlog", options.backlog, 1, MAX_BACKLOG);
+  }
+}
+
+/** Checks a listener's `tls`: `cert` and `key` strings, `alpnProtocols`. */
+export function checkTlsServerOptions(value: unknown): void {
+  const tls = checkObject<Record<string, unknown>>("tls", value);
+  checkString("tls.cert", tls.cert);
+  checkString("tls.key", tls.key);
+  if (tls.alpnProtocols !== undefined) {
+    checkStrings("tls.alpnProtocols", tls.alpnProtocols);
+  }
+}
+
+/**
+ * Checks a client's `tls`: a boolean, or options with `hostname`, `caCerts`,
+ * `alpnProtocols` and `unsafelyDisableHostnameVerification`.
+ */
+export function checkTlsClientOptions(value: unknown): void {
+  if (typeof value === "boolean") return;
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot use tls ${describe(value)}: it must be true, false or an object`,
+    );
+  }
+  const tls = value as Record<string, unknown>;
+  checkOptionalString("tls.hostname", tls.hostname);
+  if (tls.caCerts !== undefined) checkStrings("tls.caCerts", tls.caCerts);
+  if (tls.alpnProtocols !== undefined) {
+    checkStrings("tls.alpnProtocols", tls.alpnProtocols);
+  }
+  if (tls.unsafelyDisableHostnameVerification !== undefined) {
+    checkBoolean(
+      "tls.unsafelyDisableHostnameVerification",
+      tls.unsafelyDisableHostnameVerification,
+    );
+  }
+}
+
+/**
+ * Refuses TLS over a Unix socket: Deno's TLS works over TCP only
+ * (`Deno.startTls` on a Unix connection fails, and `Deno.listenTls` takes a
+ * port).
+ *
+ * @throws {TypeError} If both are given.
+ */
+export function refuseTlsOverUnix(
+  verb: string,
+  path: unknown,
+  tls: unknown,
+): void {
+  if (path !== undefined && tls !== undefined && tls !== false) {
+    throw new TypeError(
+      `Cannot ${verb} ${String(path)} with TLS: TLS over a Unix socket is ` +
+        "not supported (Deno's TLS runs over TCP only)",
+    );
+  }
+}
