@@ -6,8 +6,17 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { retry, RetryError } from "@std/async/retry";
 import { deadline } from "../internal/deadline.ts";
+import { setTimer } from "../internal/timer.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkString,
+  describe,
+  optional,
+} from "../internal/validate.ts";
 import {
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -28,7 +37,8 @@ import {
 import { connect } from "../transports/connect.ts";
 import type { SocketTransportOptions } from "../transports/socket_transport.ts";
 import { ConnectionPool } from "./connection_pool.ts";
-import type { Request, RequestEvents } from "./request.ts";
+import type { Request, RequestAddress, RequestEvents } from "./request.ts";
+import { makeTarget, type Target, type TargetAddress } from "./_target.ts";
 
 /**
  * The events of a client: one-time `finish` (data: the client) on close, and
@@ -44,15 +54,16 @@ export interface ClientOptions extends SocketTransportOptions {
   /** Builds the consumer for each request. */
   consumerFactory: ConsumerFactory;
   /**
-   * The most connections per address (per pool).
+   * The most connections per pool (per address and TLS settings).
    *
    * @default {10}
    */
   poolSize?: number;
   /**
    * Milliseconds for a whole request (waiting for a connection, connecting
-   * and the response) before it fails with `TimeoutError`; 0 for no limit.
-   * A request's own `timeout` overrides it.
+   * and the response) before it fails with `TimeoutError`; 0 or `Infinity`
+   * for no limit. A finite time past setTimeout's limit (2^31−1 ms) is
+   * waited out in steps. A request's own `timeout` overrides it.
    *
    * @default {0}
    */
@@ -66,7 +77,8 @@ export interface ClientOptions extends SocketTransportOptions {
    */
   maxReconnect?: number;
   /**
-   * Idle timeout of pooled connections in milliseconds; 0 for none.
+   * Idle timeout of pooled connections in milliseconds: a connection with
+   * no request in flight for this long is closed. 0 or `Infinity` for none.
    *
    * @default {0}
    */
@@ -82,7 +94,7 @@ export interface ClientOptions extends SocketTransportOptions {
   /**
    * How to retry connecting to a server that refuses (while it restarts,
    * say): exponential backoff with jitter, bounded by each request's
-   * `timeout` and `signal`; `false` to fail at once.
+   * `timeout` and `signal`, and ended by `close()`; `false` to fail at once.
    *
    * @default {{ maxAttempts: 4, minTimeout: 25, maxTimeout: 1000, multiplier: 2, jitter: 1 }}
    */
@@ -92,7 +104,7 @@ export interface ClientOptions extends SocketTransportOptions {
 /** How a `Client` retries a refused connection: exponential backoff. */
 export interface ReconnectOptions {
   /**
-   * Attempts in all, the first included.
+   * Attempts in all, the first included: an integer of 1 or more.
    *
    * @default {4}
    */
@@ -104,13 +116,14 @@ export interface ReconnectOptions {
    */
   minTimeout?: number;
   /**
-   * The longest wait between attempts, in milliseconds.
+   * The longest wait between attempts, in milliseconds; at least
+   * `minTimeout`.
    *
    * @default {1000}
    */
   maxTimeout?: number;
   /**
-   * By how much each wait grows.
+   * By how much each wait grows: 1 or more.
    *
    * @default {2}
    */
@@ -138,6 +151,11 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * `request.key`, runs a new consumer on it with the request, and resolves
  * with the consumer's result. Subclasses add a `request(...)` method that
  * builds a `Request` and returns `this.response(request)`.
+ *
+ * Requests share a pool when they go to the same address with the same TLS
+ * settings (`request.key`); each pool opens its connections with its own
+ * copy of those settings. A request whose signal is aborted before it is
+ * written is never written.
  *
  * A pooled connection found closed by the server before any byte of the
  * response arrived is retried on a new one, at most `maxReconnect` times. A
@@ -173,47 +191,49 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
 export class Client<Res = unknown>
   extends ConnectionProducer<ClientEvents, "finish"> {
   #options: ClientOptions;
+  #consumerFactory: ConsumerFactory;
   #name: string;
   #poolSize: number;
+  #timeout: number;
   #maxReconnect: number;
+  #reconnect: Required<ReconnectOptions> | false;
   #pools = new Map<string, ConnectionPool>();
+  /** The pool of the last request without TLS options, and its address. */
   #lastPool:
-    | Pick<Request, "address" | "tls" | "timeout"> & { pool: ConnectionPool }
+    | { address: TargetAddress; tls: boolean; pool: ConnectionPool }
     | undefined;
   #requestsProcessed = 0;
+  /** Requests in `response()`; `close()` waits for them to settle. */
+  #active = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
   #closing: Promise<void> | undefined;
 
   /**
    * Builds a client; connections open on demand.
    *
    * @param options `consumerFactory`, `poolSize`, `timeout`, `maxReconnect`,
-   * `keepAlive`, `name` and transport options.
+   * `keepAlive`, `name`, `connectionFactory`, `reconnect` and transport
+   * options.
+   * @throws {TypeError} If an option has the wrong type (`consumerFactory`
+   * is required).
    * @throws {RangeError} If a number is out of range.
    */
   constructor(options: ClientOptions) {
+    const checked = checkClientOptions(options);
     super(
       {
-        connectionFactory: options.connectionFactory,
-        timeout: options.keepAlive ?? 0,
+        connectionFactory: checked.connectionFactory,
+        timeout: checked.keepAlive,
       },
       { oneTime: ["finish"], manyTimes: PRODUCER_HOOKS },
     );
-    const { poolSize = 10, maxReconnect = 1, timeout = 0 } = options;
-    if (!Number.isSafeInteger(maxReconnect) || maxReconnect < 0) {
-      throw new RangeError(
-        `Cannot use maxReconnect "${maxReconnect}": it must be a ` +
-          "non-negative integer",
-      );
-    }
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `Cannot use timeout "${timeout}": it must be a non-negative number`,
-      );
-    }
     this.#options = options;
-    this.#name = options.name ?? "client";
-    this.#poolSize = poolSize;
-    this.#maxReconnect = maxReconnect;
+    this.#consumerFactory = checked.consumerFactory;
+    this.#name = checked.name;
+    this.#poolSize = checked.poolSize;
+    this.#timeout = checked.timeout;
+    this.#maxReconnect = checked.maxReconnect;
+    this.#reconnect = checked.reconnect;
   }
 
   /** The client's name, for messages. */
@@ -221,7 +241,10 @@ export class Client<Res = unknown>
     return this.#name;
   }
 
-  /** The pools, by request key. */
+  /**
+   * The pools, by request key: one per address and TLS settings. A pool's
+   * own `key` is its name in messages (`tls://127.0.0.1:8060`).
+   */
   get connectionPools(): ReadonlyMap<string, ConnectionPool> {
     return this.#pools;
   }
@@ -276,29 +299,37 @@ export class Client<Res = unknown>
 
   /**
    * Runs `request` on a pooled connection with a new consumer and resolves
-   * with the consumer's result.
+   * with the consumer's result. The connection comes from the pool of the
+   * request's address and TLS settings. A request whose signal is aborted
+   * before it is written is not written.
    *
    * @param request The request.
    * @returns The consumer's result.
    * @throws {TimeoutError} If the request's (or the client's) timeout
    * elapses first.
    * @throws {ConnectionRefusedError} If no connection could be opened.
+   * @throws {TlsError} If the TLS handshake failed.
    * @throws {ConnectionClosedError} If the connection was lost mid-request,
-   * or the client is closed.
+   * or the client is closed (or closes before the request is answered).
    */
   async response(request: Request): Promise<Res> {
-    if (this.closed) {
+    const pool = this.closed ? undefined : this.#pool(request);
+    if (pool === undefined) {
       throw new ConnectionClosedError(
-        `Cannot send a request to ${request.key}: ${this.#name} is closed`,
+        `Cannot send a request to ${
+          makeTarget(request.address, request.tls).label
+        }: ${this.#name} is closed`,
       );
     }
-    const timeout = request.timeout || this.#options.timeout || 0;
+    const timeout = request.timeout || this.#timeout;
     const limit = deadline(request.signal, timeout, () =>
       new TimeoutError(
-        `Request to ${request.key} timed out after ${timeout} ms`,
+        `Request to ${pool.key} timed out after ${timeout} ms`,
       ));
+    this.#active++;
     try {
-      const pool = this.#pool(request);
+      // Cancelled already: nothing is sent, no connection is opened.
+      limit.signal?.throwIfAborted();
       let closed: ConnectionClosedError | undefined;
       for (let attempt = 0;; attempt++) {
         let connection: Connection;
@@ -313,6 +344,11 @@ export class Client<Res = unknown>
             `${closed.message}; reconnecting failed: ${error.message}`,
             { cause: error },
           );
+        }
+        if (limit.signal?.aborted) {
+          // Cancelled while waiting for the connection: it was not used.
+          pool.release(connection);
+          throw limit.signal.reason;
         }
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
@@ -340,18 +376,25 @@ export class Client<Res = unknown>
       }
     } finally {
       limit.clear();
+      if (--this.#active === 0) this.#drained?.resolve();
     }
   }
 
   /**
-   * Closes every pool (in-flight requests fail with
-   * `ConnectionClosedError`), then fires `finish`. Idempotent.
+   * Closes every pool: connects in progress and their backoff waits end,
+   * and every request not yet answered fails with `ConnectionClosedError`;
+   * then fires `finish`. Idempotent.
    *
-   * @returns A promise settled once every connection has closed.
+   * @returns A promise settled once every request has settled and every
+   * connection has closed.
    */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+      if (this.#active > 0) {
+        this.#drained = Promise.withResolvers();
+        await this.#drained.promise;
+      }
       this.fireEvent("finish", this);
     })();
   }
@@ -371,7 +414,7 @@ export class Client<Res = unknown>
     request: Request,
     signal: AbortSignal | undefined,
   ): Promise<Res> {
-    const consumer = this.buildConsumer(this.#options.consumerFactory);
+    const consumer = this.buildConsumer(this.#consumerFactory);
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
@@ -386,79 +429,64 @@ export class Client<Res = unknown>
 
   #pool(request: Request): ConnectionPool {
     // Most clients talk to one server: skip building the key when the
-    // request goes where the last one went.
+    // request goes where the last one went, without TLS options (an options
+    // object may have changed since: it is read again each time).
+    const { address, tls } = request;
     const last = this.#lastPool;
     if (
-      last !== undefined && last.address === request.address &&
-      last.tls === request.tls && last.timeout === request.timeout &&
-      !last.pool.closed
+      last !== undefined && typeof tls !== "object" && last.tls === !!tls &&
+      sameAddress(last.address, address) && !last.pool.closed
     ) {
       return last.pool;
     }
-    const pool = this.#poolFor(request);
-    this.#lastPool = {
-      address: request.address,
-      tls: request.tls,
-      timeout: request.timeout,
-      pool,
-    };
-    return pool;
-  }
-
-  #poolFor(request: Request): ConnectionPool {
-    const key = request.key;
-    let pool = this.#pools.get(key);
+    const target = makeTarget(address, tls);
+    let pool = this.#pools.get(target.key);
     if (pool === undefined) {
       pool = new ConnectionPool({
-        key,
+        key: target.label,
         poolSize: this.#poolSize,
-        connect: (signal) => this.#connect(request, signal),
+        // The pool's own copy of the settings, never a request (nor its
+        // body): each connection is opened with the settings of its pool.
+        connect: (signal) => this.#connect(target, signal),
       });
-      this.#pools.set(key, pool);
+      this.#pools.set(target.key, pool);
     }
+    this.#lastPool = typeof tls === "object"
+      ? undefined
+      : { address: target.address, tls: !!tls, pool };
     return pool;
   }
 
   /**
-   * Opens a connection for `request`'s pool. A refused connection (the
-   * server restarting, say) is retried with exponential backoff and jitter,
-   * within the request's timeout and signal.
+   * Opens a connection for a pool. A refused connection (the server
+   * restarting, say) is retried with exponential backoff and jitter, until
+   * `signal` aborts (the request's timeout or signal, or `close()`).
    */
-  async #connect(request: Request, signal?: AbortSignal): Promise<Connection> {
-    const attempt = () => {
-      signal?.throwIfAborted();
-      return this.#connectOnce(request, signal);
-    };
-    const reconnect = this.#options.reconnect ?? DEFAULT_RECONNECT;
-    if (reconnect === false) return await attempt();
-    // Not a literal: `signal` (which cuts a backoff wait short) is an option
-    // of recent std releases only; older ones ignore it, and the request
-    // still ends on time through `abortable`.
-    const options = {
-      ...DEFAULT_RECONNECT,
-      ...reconnect,
-      signal,
-      isRetriable: (error: unknown) => error instanceof ConnectionRefusedError,
-    };
-    try {
-      const retrying: Promise<Connection> = retry(attempt, options);
-      return await (signal ? abortable(retrying, signal) : retrying);
-    } catch (error) {
-      // Out of attempts: the last refusal says more than "retry failed".
-      throw error instanceof RetryError ? (error as Error).cause : error;
+  async #connect(target: Target, signal?: AbortSignal): Promise<Connection> {
+    const reconnect = this.#reconnect;
+    for (let retry = 0;; retry++) {
+      try {
+        return await this.#connectOnce(target, signal);
+      } catch (error) {
+        const retriable = reconnect !== false &&
+          error instanceof ConnectionRefusedError &&
+          retry + 1 < reconnect.maxAttempts && !signal?.aborted;
+        if (!retriable) throw error;
+      }
+      await sleep(backoff(reconnect, retry), signal);
     }
   }
 
   async #connectOnce(
-    request: Request,
+    target: Target,
     signal?: AbortSignal,
   ): Promise<Connection> {
     const connection = this.newConnection();
     try {
       await connect(() => connection, {
         ...this.#options,
-        ...request.address,
-        tls: request.tls,
+        ...target.address,
+        tls: target.tls,
         timeout: 0,
         signal,
       });
@@ -468,6 +496,152 @@ export class Client<Res = unknown>
     }
     return connection;
   }
+}
+
+function sameAddress(a: TargetAddress, b: RequestAddress): boolean {
+  if ("path" in a) return "path" in b && a.path === b.path;
+  return !("path" in b) && a.port === b.port &&
+    a.hostname === (b.hostname ?? "127.0.0.1");
+}
+
+/** The wait before retry `retry` (0 for the first): std's formula. */
+function backoff(options: Required<ReconnectOptions>, retry: number): number {
+  const { minTimeout, maxTimeout, multiplier, jitter } = options;
+  const wait = Math.min(maxTimeout, minTimeout * multiplier ** retry);
+  return (1 - jitter * Math.random()) * wait;
+}
+
+/** Waits `ms` milliseconds; rejects with the signal's reason if it aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const onAbort = () => {
+      timer.clear();
+      reject(signal!.reason);
+    };
+    const timer = setTimer(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The options of a `Client`, checked, with their defaults. */
+interface CheckedClientOptions {
+  consumerFactory: ConsumerFactory;
+  connectionFactory: ConnectionFactory | undefined;
+  poolSize: number;
+  timeout: number;
+  maxReconnect: number;
+  keepAlive: number;
+  name: string;
+  reconnect: Required<ReconnectOptions> | false;
+}
+
+function checkClientOptions(options: unknown): CheckedClientOptions {
+  const given = checkObject<ClientOptions>("options", options);
+  return {
+    consumerFactory: checkFunction<ConsumerFactory>(
+      "consumerFactory",
+      given.consumerFactory,
+    ),
+    connectionFactory: optional(
+      given.connectionFactory,
+      undefined,
+      (v) => checkFunction<ConnectionFactory>("connectionFactory", v),
+    ),
+    poolSize: optional(
+      given.poolSize,
+      10,
+      (v) => checkInteger("poolSize", v, 1),
+    ),
+    timeout: optional(given.timeout, 0, (v) => checkDuration("timeout", v)),
+    maxReconnect: optional(
+      given.maxReconnect,
+      1,
+      (v) => checkInteger("maxReconnect", v, 0),
+    ),
+    keepAlive: optional(
+      given.keepAlive,
+      0,
+      (v) => checkDuration("keepAlive", v),
+    ),
+    name: optional(given.name, "client", (v) => checkString("name", v)),
+    reconnect: checkReconnect(given.reconnect),
+  };
+}
+
+function checkReconnect(value: unknown): Required<ReconnectOptions> | false {
+  if (value === undefined) return DEFAULT_RECONNECT;
+  if (value === false) return false;
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(
+      `Cannot use reconnect ${describe(value)}: it must be false or an object`,
+    );
+  }
+  const given = value as ReconnectOptions;
+  const d = DEFAULT_RECONNECT;
+  const minTimeout = optional(
+    given.minTimeout,
+    d.minTimeout,
+    (v) => checkDuration("reconnect.minTimeout", v),
+  );
+  const options: Required<ReconnectOptions> = {
+    maxAttempts: optional(
+      given.maxAttempts,
+      d.maxAttempts,
+      (v) => checkInteger("reconnect.maxAttempts", v, 1),
+    ),
+    minTimeout,
+    // A longer first wait than the default cap raises the cap with it.
+    maxTimeout: optional(
+      given.maxTimeout,
+      Math.max(d.maxTimeout, minTimeout),
+      (v) => checkDuration("reconnect.maxTimeout", v),
+    ),
+    multiplier: optional(
+      given.multiplier,
+      d.multiplier,
+      (v) => checkNumber("reconnect.multiplier", v, 1, Infinity, "1 or more"),
+    ),
+    jitter: optional(
+      given.jitter,
+      d.jitter,
+      (v) => checkNumber("reconnect.jitter", v, 0, 1, "from 0 to 1"),
+    ),
+  };
+  if (options.maxTimeout < options.minTimeout) {
+    throw new RangeError(
+      `Cannot use reconnect.maxTimeout ${
+        describe(options.maxTimeout)
+      }: it must be at least reconnect.minTimeout ${
+        describe(options.minTimeout)
+      }`,
+    );
+  }
+  return options;
+}
+
+/** Checks a finite number within `[min, max]` (`max` may be `Infinity`). */
+function checkNumber(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  expected: string,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot use ${name} ${describe(value)}: it must be a number`,
+    );
+  }
+  if (!(value >= min && value <= max) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `Cannot use ${name} ${describe(value)}: it must be a number ${expected}`,
+    );
+  }
+  return value;
 }
 
 function bindRequestEvents(

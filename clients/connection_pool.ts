@@ -6,6 +6,16 @@
  */
 
 import { deadline } from "../internal/deadline.ts";
+import {
+  checkBoolean,
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkString,
+  describe,
+  optional,
+} from "../internal/validate.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
 
@@ -21,7 +31,9 @@ export interface ConnectionPoolOptions {
   poolSize?: number;
   /**
    * Milliseconds `acquire()` waits for a connection when all are in use,
-   * before failing with `TimeoutError`; 0 for no limit.
+   * before failing with `TimeoutError`; 0 or `Infinity` for no limit. A
+   * finite wait longer than setTimeout's limit (2^31−1 ms) is waited out in
+   * steps, never cut short.
    *
    * @default {0}
    */
@@ -40,7 +52,7 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds to wait when all connections are in use; overrides the
-   * pool's `timeout`.
+   * pool's `timeout`. 0 or `Infinity` for no limit.
    */
   timeout?: number;
 }
@@ -64,7 +76,8 @@ interface Waiter extends PromiseWithResolvers<Connection> {
  * A pool of connections to one address. `acquire()` gives an idle
  * connection, or opens a new one while fewer than `poolSize` exist, or else
  * waits, first in first out, up to `timeout`. Idle connections found dead are
- * dropped, never handed out.
+ * dropped, never handed out. `close()` also cancels the connections being
+ * opened: every caller of `acquire()` is settled.
  *
  * @example Reuse one connection for two requests
  * ```ts
@@ -101,6 +114,8 @@ export class ConnectionPool {
   #idle: Connection[] = [];
   #inUse = new Set<Connection>();
   #opening = 0;
+  /** The connects in progress: `close()` aborts them and waits for them. */
+  #connecting = new Map<AbortController, Promise<unknown>>();
   // A Set keeps insertion order (first in, first out) and removes a waiter
   // that gave up in constant time.
   #waiters = new Set<Waiter>();
@@ -111,25 +126,25 @@ export class ConnectionPool {
    * Builds an empty pool.
    *
    * @param options `connect`, `poolSize`, `timeout` and `key`.
-   * @throws {RangeError} If `poolSize` is not a positive integer, or
-   * `timeout` is negative.
+   * @throws {TypeError} If an option has the wrong type (`connect` is
+   * required).
+   * @throws {RangeError} If `poolSize` is not an integer of 1 or more, or
+   * `timeout` is negative or `NaN`.
    */
   constructor(options: ConnectionPoolOptions) {
-    const { poolSize = 10, timeout = 0, key = "pool" } = options;
-    if (!Number.isSafeInteger(poolSize) || poolSize < 1) {
-      throw new RangeError(
-        `Cannot use poolSize "${poolSize}": it must be a positive integer`,
-      );
-    }
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `Cannot use timeout "${timeout}": it must be a non-negative number`,
-      );
-    }
-    this.#connect = options.connect;
-    this.#poolSize = poolSize;
-    this.#timeout = timeout;
-    this.#key = key;
+    checkObject("options", options);
+    this.#connect = checkFunction("connect", options.connect);
+    this.#poolSize = optional(
+      options.poolSize,
+      10,
+      (v) => checkInteger("poolSize", v, 1),
+    );
+    this.#timeout = optional(
+      options.timeout,
+      0,
+      (v) => checkDuration("timeout", v),
+    );
+    this.#key = optional(options.key, "pool", (v) => checkString("key", v));
   }
 
   /** The most connections open at once. */
@@ -175,13 +190,17 @@ export class ConnectionPool {
    * @param options `signal` and `timeout` for this call.
    * @returns The connection, now in use: `release()` it when done.
    * @throws {TimeoutError} If none came free within the timeout.
-   * @throws {ConnectionClosedError} If the pool is closed.
+   * @throws {ConnectionClosedError} If the pool is closed, or closes while
+   * the connection is being opened.
    * @throws {ConnectionRefusedError} If opening a connection failed.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `timeout` is negative or `NaN`.
    */
   acquire(options: AcquireOptions = {}): Promise<Connection> {
     // Not async: a caller that waits gets the waiter's own promise, which a
     // release settles directly (one hop, not three).
     try {
+      checkAcquireOptions(options);
       this.#checkOpen();
       options.signal?.throwIfAborted();
     } catch (error) {
@@ -215,8 +234,11 @@ export class ConnectionPool {
    *
    * @param connection The connection.
    * @param options `discard`.
+   * @throws {TypeError} If `discard` is not a boolean.
    */
   release(connection: Connection, options: ReleaseOptions = {}): void {
+    checkObject("options", options);
+    optional(options.discard, false, (v) => checkBoolean("discard", v));
     if (!this.#inUse.delete(connection)) return;
     if (options.discard || this.closed || !isAlive(connection)) {
       connection.close();
@@ -233,11 +255,13 @@ export class ConnectionPool {
   }
 
   /**
-   * Closes the pool: waiters fail with `ConnectionClosedError`, idle
-   * connections are closed, and connections in use are aborted, so their
-   * requests fail with `ConnectionClosedError` at once. Idempotent.
+   * Closes the pool: waiters fail with `ConnectionClosedError`, connects in
+   * progress are aborted (their callers fail with `ConnectionClosedError`),
+   * idle connections are closed, and connections in use are aborted, so
+   * their requests fail with `ConnectionClosedError` at once. Idempotent.
    *
-   * @returns A promise settled once every connection has closed.
+   * @returns A promise settled once every connect has ended and every
+   * connection has closed.
    */
   close(): Promise<void> {
     return this.#closing ??= this.#close();
@@ -275,10 +299,26 @@ export class ConnectionPool {
     return undefined;
   }
 
-  async #open(signal: AbortSignal | undefined): Promise<Connection> {
+  #open(signal: AbortSignal | undefined): Promise<Connection> {
+    // Its own controller, so close() can cancel it whatever the caller's
+    // signal; it follows the caller's signal too.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const opening = this.#openWith(controller.signal).finally(() => {
+      signal?.removeEventListener("abort", onAbort);
+      this.#connecting.delete(controller);
+    });
+    this.#connecting.set(controller, opening);
+    return opening;
+  }
+
+  async #openWith(signal: AbortSignal): Promise<Connection> {
     let connection: Connection;
     try {
       this.#checkOpen();
+      signal.throwIfAborted();
       connection = await this.#connect(signal);
     } catch (error) {
       this.#opening--;
@@ -288,8 +328,9 @@ export class ConnectionPool {
     this.#opening--;
     this.#sessions++;
     if (this.closed) {
+      // Opened as the pool closed (a connect that ignored the signal).
       connection.close();
-      this.#freeSlot();
+      await connection.closed;
       this.#checkOpen();
     }
     this.#inUse.add(connection);
@@ -349,6 +390,9 @@ export class ConnectionPool {
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const waiter of waiters) waiter.reject(error);
+    // Connects in progress (and their retries) end now, with the same error.
+    const connecting = [...this.#connecting];
+    for (const [controller] of connecting) controller.abort(error);
     const idle = this.#idle;
     const inUse = [...this.#inUse];
     this.#idle = [];
@@ -360,7 +404,21 @@ export class ConnectionPool {
     );
     for (const connection of inUse) connection.abort(aborted);
     const all = [...idle, ...inUse];
-    await Promise.all(all.map((connection) => connection.closed));
+    await Promise.all([
+      ...all.map((connection) => connection.closed),
+      ...connecting.map(([, opening]) => opening.catch(() => {})),
+    ]);
+  }
+}
+
+function checkAcquireOptions(options: AcquireOptions): void {
+  checkObject("options", options);
+  optional(options.timeout, 0, (v) => checkDuration("timeout", v));
+  const signal: unknown = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
+    );
   }
 }
 

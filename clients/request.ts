@@ -11,7 +11,17 @@ import type {
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import type { TlsClientOptions } from "../transports/connect.ts";
-import { formatHostPort } from "../transports/_address.ts";
+import {
+  checkBoolean,
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkString,
+  describe,
+  optional,
+} from "../internal/validate.ts";
+import { makeTarget } from "./_target.ts";
 
 /** Where a request goes: a host and port, or a Unix socket path. */
 export type RequestAddress = { hostname?: string; port: number } | {
@@ -58,7 +68,9 @@ export interface RequestOptions {
 /**
  * A request a `Client` sends: the address, the bytes (`encode()`), and how
  * (TLS, timeout, signal). Requests with the same `key` share a connection
- * pool. Subclass it and override `encode()` to build the bytes lazily.
+ * pool: the same address and the same TLS settings (a request's timeout
+ * does not split pools). Subclass it and override `encode()` to build the
+ * bytes lazily.
  *
  * @example
  * ```ts
@@ -68,6 +80,13 @@ export interface RequestOptions {
  * const request = new Request({ port: 8060 }, { data: "ping" });
  * assertEquals(request.key, "tcp://127.0.0.1:8060");
  * assertEquals(new TextDecoder().decode(request.encode()), "ping");
+ *
+ * // TLS settings select their own pool; the timeout does not.
+ * const tls = new Request({ port: 8060 }, {
+ *   tls: { hostname: "example.com", alpnProtocols: ["h2"] },
+ *   timeout: 500,
+ * });
+ * assertEquals(tls.key, "tls://127.0.0.1:8060?servername=example.com&alpn=h2");
  * ```
  */
 export class Request implements Encodable {
@@ -93,37 +112,39 @@ export class Request implements Encodable {
    * Unix socket path.
    * @param options The data, `timeout`, `tls`, `signal`,
    * `releaseConnection` and per-request `events`.
+   * @throws {TypeError} If the address or an option has the wrong type.
+   * @throws {RangeError} If the port or `timeout` is out of range.
    */
   constructor(address: RequestAddress, options: RequestOptions = {}) {
+    checkAddress(address);
+    checkObject("options", options);
     // Kept as given when complete, so a client can recognise it.
     this.address = "path" in address || address.hostname !== undefined
       ? address
       : { hostname: "127.0.0.1", port: address.port };
-    this.timeout = options.timeout ?? 0;
-    this.tls = options.tls;
-    this.signal = options.signal;
-    this.releaseConnection = options.releaseConnection ?? true;
-    this.events = options.events;
-    this.#data = options.data;
+    this.timeout = optional(
+      options.timeout,
+      0,
+      (v) => checkDuration("timeout", v),
+    );
+    this.tls = checkTls(options.tls);
+    this.signal = checkSignal(options.signal);
+    this.releaseConnection = optional(
+      options.releaseConnection,
+      true,
+      (v) => checkBoolean("releaseConnection", v),
+    );
+    this.events = checkEvents(options.events);
+    this.#data = checkData(options.data);
   }
 
   /**
-   * The pool key: requests to the same address with the same TLS setting
-   * and timeout share a pool of connections.
+   * The pool key: requests to the same address with the same TLS settings
+   * (server name, CA set, ALPN, hostname verification) share a pool of
+   * connections; a request's timeout does not split pools.
    */
   get key(): string {
-    return this.#key ??= this.#makeKey();
-  }
-
-  #makeKey(): string {
-    const address = this.address;
-    let key: string;
-    if ("path" in address) key = `unix://${address.path}`;
-    else {
-      const host = formatHostPort(address.hostname!, address.port);
-      key = `${this.tls ? "tls" : "tcp"}://${host}`;
-    }
-    return this.timeout > 0 ? `${key}?timeout=${this.timeout}` : key;
+    return this.#key ??= makeTarget(this.address, this.tls).key;
   }
 
   /**
@@ -135,4 +156,80 @@ export class Request implements Encodable {
     const data = this.#data ?? new Uint8Array(0);
     return typeof data === "string" ? new TextEncoder().encode(data) : data;
   }
+}
+
+function checkAddress(address: unknown): void {
+  const given = checkObject<Record<string, unknown>>("address", address);
+  if ("path" in given) {
+    checkString("address.path", given.path);
+    return;
+  }
+  if (given.hostname !== undefined) {
+    checkString("address.hostname", given.hostname);
+  }
+  checkInteger("address.port", given.port, 1, 65535);
+}
+
+function checkData(data: unknown): Uint8Array | string | undefined {
+  if (
+    data === undefined || typeof data === "string" ||
+    data instanceof Uint8Array
+  ) {
+    return data;
+  }
+  throw new TypeError(
+    `Cannot use data ${describe(data)}: it must be a Uint8Array or a string`,
+  );
+}
+
+function checkTls(tls: unknown): boolean | TlsClientOptions | undefined {
+  if (tls === undefined || typeof tls === "boolean") return tls;
+  const options = checkObject<Record<string, unknown>>("tls", tls);
+  optional(options.hostname, "", (v) => checkString("tls.hostname", v));
+  for (const name of ["caCerts", "alpnProtocols"]) {
+    const list = options[name];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      throw new TypeError(
+        `Cannot use tls.${name} ${describe(list)}: it must be an array of ` +
+          "strings",
+      );
+    }
+    list.forEach((item, i) => checkString(`tls.${name}[${i}]`, item));
+  }
+  optional(
+    options.unsafelyDisableHostnameVerification,
+    false,
+    (v) => checkBoolean("tls.unsafelyDisableHostnameVerification", v),
+  );
+  return options as TlsClientOptions;
+}
+
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new TypeError(
+    `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
+  );
+}
+
+const REQUEST_EVENTS = [
+  "preRequest",
+  "postRequest",
+  "dataReceived",
+  "dataProcessed",
+];
+
+function checkEvents(events: unknown): RequestEvents | undefined {
+  if (events === undefined) return undefined;
+  const given = checkObject<Record<string, unknown>>("events", events);
+  for (const [name, handler] of Object.entries(given)) {
+    if (!REQUEST_EVENTS.includes(name)) {
+      throw new TypeError(
+        `Cannot use events.${name}: a request's events are ` +
+          REQUEST_EVENTS.join(", "),
+      );
+    }
+    if (handler !== undefined) checkFunction(`events.${name}`, handler);
+  }
+  return given as RequestEvents;
 }

@@ -6,6 +6,14 @@
  */
 
 import { ProtocolError, TimeoutError } from "../errors.ts";
+import { setTimer, type Timer } from "../internal/timer.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  optional,
+} from "../internal/validate.ts";
 import { formatAddress } from "../transports/_address.ts";
 import type {
   ProtocolInterface,
@@ -54,10 +62,15 @@ export interface ConnectionOptions {
   /** The producer that made the connection; it builds the consumers. */
   producer?: ProducerInterface;
   /**
-   * Idle timeout in milliseconds: the connection closes when nothing was
-   * read, and no consumer finished, for this long (it is aborted with a
-   * `TimeoutError` if the peer does not read what it was sent either). 0 for
-   * none.
+   * Idle timeout in milliseconds: the connection closes when no request was
+   * in flight, nothing was read and no consumer finished for this long (it
+   * is aborted with a `TimeoutError` if the peer does not read what it was
+   * sent either). A request is in flight while there is a current consumer,
+   * unless the consumer reports `waitingForRequest` (part of a request read,
+   * the rest awaited: then the peer's silence counts). So it never closes a
+   * connection under a request: it counts again from the end of the
+   * request. 0 or `Infinity` for none; a finite delay past setTimeout's
+   * limit (2^31−1 ms) is waited out in steps.
    *
    * @default {0}
    */
@@ -71,10 +84,16 @@ export interface ConnectionOptions {
  * - bytes read go to the current consumer, built with the consumer factory
  *   when there is none; the bytes a finished consumer did not use go to the
  *   next one, so pipelined requests are served in order;
- * - an idle timeout closes a silent connection;
- * - while the transport's writing is paused (its buffer above the high
- *   mark), reading is paused too, so a peer that sends without reading
- *   cannot grow memory without bound;
+ * - an idle timeout closes a silent connection with no request in flight
+ *   (a current consumer, unless its `waitingForRequest` says it awaits the
+ *   rest of its request from a silent peer);
+ * - on a connection that builds its consumers from what it reads (one with
+ *   a consumer factory: the server side), reading is paused while the
+ *   transport's writing is paused (its buffer above the high mark), so a
+ *   peer that sends without reading cannot grow memory without bound. A
+ *   connection whose consumers are set by a client (no consumer factory)
+ *   keeps reading while its request is written: the peer may answer as it
+ *   reads, and stop reading if its answer is not read;
  * - a lost connection reaches the current consumer, which then fails with
  *   `ConnectionClosedError` if it had not finished.
  *
@@ -118,7 +137,8 @@ export class Connection
   #producer: ProducerInterface | undefined;
   #consumerFactory: ConsumerFactory | undefined;
   #timeout: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The idle timer, while armed (never with no idle timeout). */
+  #timer: Timer | undefined;
   #lastActivity = 0;
   #transport: SocketTransport | undefined;
   #current: ProtocolConsumer | undefined;
@@ -135,20 +155,29 @@ export class Connection
    * Builds a connection, to be given to a transport.
    *
    * @param options The consumer factory, session, producer and idle timeout.
-   * @throws {RangeError} If `timeout` is negative or not a number.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If `timeout` is negative or `NaN`, or `session`
+   * is not an integer of 1 or more.
    */
   constructor(options: ConnectionOptions = {}) {
     super(CONNECTION_EVENTS);
-    const { session = 1, producer, consumerFactory, timeout = 0 } = options;
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `Cannot use timeout "${timeout}": it must be a non-negative number`,
-      );
-    }
-    this.#session = session;
-    this.#producer = producer;
-    this.#consumerFactory = consumerFactory;
-    this.#timeout = timeout;
+    checkObject("options", options);
+    this.#session = optional(
+      options.session,
+      1,
+      (v) => checkInteger("session", v, 1),
+    );
+    this.#producer = optional(options.producer, undefined, checkProducer);
+    this.#consumerFactory = optional(
+      options.consumerFactory,
+      undefined,
+      (v) => checkFunction<ConsumerFactory>("consumerFactory", v),
+    );
+    this.#timeout = optional(
+      options.timeout,
+      0,
+      (v) => checkDuration("timeout", v),
+    );
   }
 
   /** The connection's number, given by its producer. */
@@ -191,7 +220,7 @@ export class Connection
     return this.#consumerFactory;
   }
 
-  /** The idle timeout in milliseconds; 0 for none. */
+  /** The idle timeout in milliseconds; 0 or `Infinity` for none. */
   get timeout(): number {
     return this.#timeout;
   }
@@ -218,10 +247,7 @@ export class Connection
    */
   connectionMade(transport: SocketTransport): void {
     this.#transport = transport;
-    if (this.#timeout > 0) {
-      this.#lastActivity = Date.now();
-      this.#timer = setTimeout(this.#onIdle, this.#timeout);
-    }
+    this.#armIdle();
     this.fireEvent("connectionMade", transport);
   }
 
@@ -234,7 +260,7 @@ export class Connection
    * finished (the transport then aborts the connection).
    */
   dataReceived(data: Uint8Array): void {
-    if (this.#timeout > 0) this.#lastActivity = Date.now();
+    if (this.#timer !== undefined) this.#lastActivity = Date.now();
     this.#bytesReceived += data.length;
     this.#feed(data);
   }
@@ -282,7 +308,8 @@ export class Connection
   connectionLost(error?: Error): void {
     if (this.#lost) return;
     this.#lost = true;
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
+    this.#timer = undefined;
     const consumer = this.#current;
     if (consumer !== undefined) {
       try {
@@ -298,10 +325,15 @@ export class Connection
   }
 
   /**
-   * Called by the transport when its write buffer is full: stops reading,
-   * and holds back requests already read.
+   * Called by the transport when its write buffer is full. A connection
+   * that builds its consumers from what it reads (server side) stops
+   * reading, and holds back requests already read. One without a consumer
+   * factory (client side) keeps reading: its peer may be answering as it
+   * reads, and would stop reading if its answer were not read (a deadlock on
+   * a large request).
    */
   pauseWriting(): void {
+    if (this.#consumerFactory === undefined) return;
     this.#writePaused = true;
     this.#transport?.pauseReading();
   }
@@ -311,6 +343,7 @@ export class Connection
    * requests held back, then reads again.
    */
   resumeWriting(): void {
+    if (!this.#writePaused) return;
     this.#writePaused = false;
     const held = this.#held;
     this.#held = undefined;
@@ -333,7 +366,10 @@ export class Connection
    */
   setConsumer(consumer: ProtocolConsumer | undefined): void {
     this.#current = consumer;
-    if (consumer === undefined) return;
+    if (consumer === undefined) {
+      this.#armIdle();
+      return;
+    }
     consumer[kAttach](this);
     if (this.#lost) consumer.connectionLost();
   }
@@ -373,7 +409,8 @@ export class Connection
     if (consumer !== this.#current) return;
     this.#current = undefined;
     this.#processed++;
-    if (this.#timeout > 0) this.#lastActivity = Date.now();
+    // Idle from now on: the timer counts again from the end of the request.
+    this.#armIdle();
   }
 
   #startConsumer(): ProtocolConsumer | undefined {
@@ -393,10 +430,46 @@ export class Connection
     return undefined;
   }
 
+  /**
+   * Whether a request is in flight: a current consumer, unless it says it
+   * waits for the rest of its request (then the peer's silence is idleness).
+   */
+  #inFlight(): boolean {
+    const consumer = this.#current;
+    if (consumer === undefined) return false;
+    return !consumer.waitingForRequest;
+  }
+
+  /**
+   * Starts counting idle time from now, if there is an idle timeout, the
+   * connection is open and no timer runs yet.
+   */
+  #armIdle(): void {
+    const timeout = this.#timeout;
+    if (timeout === 0 || timeout === Infinity || this.#lost) return;
+    this.#lastActivity = Date.now();
+    this.#timer ??= setTimer(this.#onIdle, timeout);
+  }
+
   #onIdle = (): void => {
+    this.#timer = undefined;
+    if (this.#lost) return;
+    let inFlight: boolean;
+    try {
+      inFlight = this.#inFlight();
+    } catch (error) {
+      // A consumer's getter threw: it costs its connection, nothing more.
+      this.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (inFlight) {
+      // Not idle: look again later. Finishing the request counts idle time
+      // from its end.
+      this.#timer = setTimer(this.#onIdle, this.#timeout);
+      return;
+    }
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.#timeout) {
-      this.#timer = undefined;
       const unsent = this.#transport?.getWriteBufferSize() ?? 0;
       if (unsent === 0) {
         this.close();
@@ -411,7 +484,13 @@ export class Connection
         ),
       );
     } else {
-      this.#timer = setTimeout(this.#onIdle, this.#timeout - idle);
+      this.#timer = setTimer(this.#onIdle, this.#timeout - idle);
     }
   };
+}
+
+function checkProducer(value: unknown): ProducerInterface {
+  const producer = checkObject<ProducerInterface>("producer", value);
+  checkFunction("producer.buildConsumer", producer.buildConsumer);
+  return producer;
 }

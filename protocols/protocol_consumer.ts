@@ -159,6 +159,20 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   }
 
   /**
+   * Server side: whether this consumer holds part of its request and waits
+   * for the rest from the peer, doing no work of its own meanwhile. While
+   * true, the connection's idle timeout counts the peer's silence, so a peer
+   * that stalls mid-request is closed. While false (the default), a current
+   * consumer is a request in flight, which an idle timeout never cuts: a
+   * slow handler is not closed under its request. Override it in consumers
+   * that read a request over several reads; client consumers keep the
+   * default.
+   */
+  get waitingForRequest(): boolean {
+    return false;
+  }
+
+  /**
    * A promise of the result passed to `finished()`; rejects with its error.
    * Created on first use, so a failure nobody asked about is not an
    * unhandled rejection.

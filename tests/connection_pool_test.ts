@@ -175,6 +175,6 @@ Deno.test("ConnectionPool rejects a poolSize below 1", () => {
   assertThrows(
     () => new ConnectionPool({ poolSize: 0, connect: () => Promise.reject() }),
     RangeError,
-    'Cannot use poolSize "0": it must be a positive integer',
+    'Cannot use poolSize "0": it must be an integer of 1 or more',
   );
 });

@@ -16,6 +16,10 @@ const SEPARATOR = encoder.encode("\r\n\r\n");
 /** Echoes each message ending with "\r\n\r\n", upper-cased. */
 class ShoutConsumer extends ProtocolConsumer<undefined, string> {
   #buffer: Uint8Array[] = [];
+  // Until its separator arrives it only waits for the peer.
+  override get waitingForRequest(): boolean {
+    return true;
+  }
   override dataReceived(data: Uint8Array): Uint8Array | void {
     this.#buffer.push(data);
     const all = concat(this.#buffer);
@@ -158,7 +162,7 @@ Deno.test("Connection closes a silent connection after its idle timeout", async 
   conn.close();
 });
 
-Deno.test("Connection re-arms its idle timeout on every read", async () => {
+Deno.test("Connection re-arms its idle timeout on every read while its consumer waits for the rest of a request", async () => {
   const { listener, connections } = serve(() => new ShoutConsumer(), 150);
   await using _ = listener;
   const conn = await rawClient(listener);

@@ -45,6 +45,11 @@ export class EchoServerConsumer extends ProtocolConsumer<undefined, number> {
     this.#maxSize = options.maxSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
+  /** Part of a message echoed, the rest awaited: the peer's silence counts. */
+  override get waitingForRequest(): boolean {
+    return this.#size > 0 && !this.hasFinished;
+  }
+
   override dataReceived(data: Uint8Array): Uint8Array | void {
     const end = this.#finder.find(data);
     const part = end < 0 || end === data.length ? data : data.subarray(0, end);
