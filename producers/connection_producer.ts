@@ -81,8 +81,7 @@ export class ConnectionProducer<
       session: ++this.#sessions,
       consumerFactory,
       producer: this,
-      // Infinity, like 0, is no idle timeout: the connection arms no timer.
-      timeout: this.timeout === Infinity ? 0 : this.timeout,
+      timeout: this.timeout,
     });
     connection.copyManyTimesEvents(this);
     this.#connections.add(connection);
