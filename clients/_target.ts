@@ -9,7 +9,7 @@
 
 import { createHash } from "node:crypto";
 import type { TlsClientOptions } from "../transports/connect.ts";
-import { formatHostPort } from "../transports/_address.ts";
+import { formatHostPort } from "../transports/format_address.ts";
 
 /** Where a connection goes: a host and port, or a Unix socket path. */
 export type TargetAddress = Readonly<

@@ -11,7 +11,7 @@ import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { EventHandler } from "../protocols/events.ts";
 import type { DatagramTransport } from "../transports/datagram_transport.ts";
 import { listenDatagram } from "../transports/listen_datagram.ts";
-import { formatAddress } from "../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 
 /** The events of a datagram client: one-time `finish` on close. */
 export type DatagramClientEvents = {

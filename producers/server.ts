@@ -23,7 +23,7 @@ import {
   type TlsServerOptions,
 } from "../transports/listen.ts";
 import type { SocketTransportOptions } from "../transports/socket_transport.ts";
-import { formatAddress } from "../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,

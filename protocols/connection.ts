@@ -14,7 +14,7 @@ import {
   checkObject,
   optional,
 } from "../internal/validate.ts";
-import { formatAddress } from "../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import type {
   ProtocolInterface,
   SocketTransport,

@@ -6,7 +6,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { formatAddress } from "../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import { DelimiterFinder } from "./delimiter_finder.ts";
 import { ProtocolConsumer } from "./protocol_consumer.ts";
 

@@ -7,7 +7,7 @@
 
 import { ConnectionClosedError } from "../errors.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
-import { formatAddress } from "../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import { kAttach, kFinished } from "./_internal.ts";
 import { EventHandler, type EventNames } from "./events.ts";
 

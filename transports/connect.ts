@@ -14,7 +14,7 @@ import {
   describe,
 } from "../internal/validate.ts";
 import { TimeoutError } from "../errors.ts";
-import { formatHostPort } from "./_address.ts";
+import { formatHostPort } from "./format_address.ts";
 import { connectError } from "./_errors.ts";
 import {
   checkOptionalString,

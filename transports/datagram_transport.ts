@@ -7,7 +7,7 @@
 
 import { ConnectionClosedError } from "../errors.ts";
 import { checkBytes } from "../internal/validate.ts";
-import { formatAddress } from "./_address.ts";
+import { formatAddress } from "./format_address.ts";
 import { isClosedByUs } from "./_errors.ts";
 import { type BaseProtocolInterface, Transport } from "./transport.ts";
 

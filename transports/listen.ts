@@ -7,7 +7,7 @@
 
 import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
-import { formatAddress, formatHostPort } from "./_address.ts";
+import { formatAddress, formatHostPort } from "./format_address.ts";
 import { isClosedByUs, listenError } from "./_errors.ts";
 import {
   checkListenAddress,

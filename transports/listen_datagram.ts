@@ -11,7 +11,7 @@ import {
   checkObject,
   checkString,
 } from "../internal/validate.ts";
-import { formatHostPort } from "./_address.ts";
+import { formatHostPort } from "./format_address.ts";
 import { listenError } from "./_errors.ts";
 import { checkOptionalString, checkPort } from "./_options.ts";
 import { startWatching, type Thrown } from "./_start.ts";

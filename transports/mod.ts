@@ -27,3 +27,4 @@ export * from "./datagram_transport.ts";
 export * from "./connect.ts";
 export * from "./listen.ts";
 export * from "./listen_datagram.ts";
+export * from "./format_address.ts";

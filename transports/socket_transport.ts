@@ -6,7 +6,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { formatAddress } from "./_address.ts";
+import { formatAddress } from "./format_address.ts";
 import { ioError, isClosedByUs } from "./_errors.ts";
 import { type BaseProtocolInterface, Transport } from "./transport.ts";
 

@@ -17,7 +17,7 @@ import {
 import { DelimiterFinder } from "../../protocols/delimiter_finder.ts";
 import { ProtocolConsumer } from "../../protocols/protocol_consumer.ts";
 import { ProtocolError } from "../../errors.ts";
-import { formatAddress } from "../../transports/_address.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import type { TlsClientOptions } from "../../transports/connect.ts";
 
 /** The end of every echo message. */
