@@ -31,7 +31,7 @@
  *
  * await using server = listen(() => new Echo(), { port: 0 });
  * const [transport, client] = await connect(() => new Client(), {
- *   port: server.addr.port,
+ *   port: server.port,
  * });
  * transport.write(new TextEncoder().encode("ciao luca"));
  * assertEquals(await client.reply.promise, "ciao luca");

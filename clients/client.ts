@@ -82,7 +82,7 @@ export interface ClientOptions extends SocketTransportOptions {
    *
    * @default {0}
    */
-  keepAlive?: number;
+  idleTimeout?: number;
   /**
    * A name for messages.
    *
@@ -212,7 +212,7 @@ export class Client<Res = unknown>
    * Builds a client; connections open on demand.
    *
    * @param options `consumerFactory`, `poolSize`, `timeout`, `maxReconnect`,
-   * `keepAlive`, `name`, `connectionFactory`, `reconnect` and transport
+   * `idleTimeout`, `name`, `connectionFactory`, `reconnect` and transport
    * options.
    * @throws {TypeError} If an option has the wrong type (`consumerFactory`
    * is required).
@@ -223,7 +223,7 @@ export class Client<Res = unknown>
     super(
       {
         connectionFactory: checked.connectionFactory,
-        timeout: checked.keepAlive,
+        idleTimeout: checked.idleTimeout,
       },
       { oneTime: ["finish"], manyTimes: PRODUCER_HOOKS },
     );
@@ -275,8 +275,12 @@ export class Client<Res = unknown>
     return total;
   }
 
-  /** Whether `close()` was called. */
-  get closed(): boolean {
+  /**
+   * Whether `close()` was called.
+   *
+   * @returns True once closing.
+   */
+  isClosing(): boolean {
     return this.#closing !== undefined;
   }
 
@@ -313,7 +317,7 @@ export class Client<Res = unknown>
    * or the client is closed (or closes before the request is answered).
    */
   async response(request: Request): Promise<Res> {
-    const pool = this.closed ? undefined : this.#pool(request);
+    const pool = this.isClosing() ? undefined : this.#pool(request);
     if (pool === undefined) {
       throw new ConnectionClosedError(
         `Cannot send a request to ${
@@ -435,7 +439,7 @@ export class Client<Res = unknown>
     const last = this.#lastPool;
     if (
       last !== undefined && typeof tls !== "object" && last.tls === !!tls &&
-      sameAddress(last.address, address) && !last.pool.closed
+      sameAddress(last.address, address) && !last.pool.isClosing()
     ) {
       return last.pool;
     }
@@ -487,7 +491,6 @@ export class Client<Res = unknown>
         ...this.#options,
         ...target.address,
         tls: target.tls,
-        timeout: 0,
         signal,
       });
     } catch (error) {
@@ -534,7 +537,7 @@ interface CheckedClientOptions {
   poolSize: number;
   timeout: number;
   maxReconnect: number;
-  keepAlive: number;
+  idleTimeout: number;
   name: string;
   reconnect: Required<ReconnectOptions> | false;
 }
@@ -562,10 +565,10 @@ function checkClientOptions(options: unknown): CheckedClientOptions {
       1,
       (v) => checkInteger("maxReconnect", v, 0),
     ),
-    keepAlive: optional(
-      given.keepAlive,
+    idleTimeout: optional(
+      given.idleTimeout,
       0,
-      (v) => checkDuration("keepAlive", v),
+      (v) => checkDuration("idleTimeout", v),
     ),
     name: optional(given.name, "client", (v) => checkString("name", v)),
     reconnect: checkReconnect(given.reconnect),

@@ -37,7 +37,7 @@ export interface ConnectionPoolOptions {
    *
    * @default {0}
    */
-  timeout?: number;
+  acquireTimeout?: number;
   /**
    * The pool's name in messages, usually the address.
    *
@@ -52,9 +52,9 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds to wait when all connections are in use; overrides the
-   * pool's `timeout`. 0 or `Infinity` for no limit.
+   * pool's `acquireTimeout`. 0 or `Infinity` for no limit.
    */
-  timeout?: number;
+  acquireTimeout?: number;
 }
 
 /** Options of `ConnectionPool.release()`. */
@@ -140,9 +140,9 @@ export class ConnectionPool {
       (v) => checkInteger("poolSize", v, 1),
     );
     this.#timeout = optional(
-      options.timeout,
+      options.acquireTimeout,
       0,
-      (v) => checkDuration("timeout", v),
+      (v) => checkDuration("acquireTimeout", v),
     );
     this.#key = optional(options.key, "pool", (v) => checkString("key", v));
   }
@@ -177,8 +177,12 @@ export class ConnectionPool {
     return this.#sessions;
   }
 
-  /** Whether `close()` was called. */
-  get closed(): boolean {
+  /**
+   * Whether `close()` was called.
+   *
+   * @returns True once closing.
+   */
+  isClosing(): boolean {
     return this.#closing !== undefined;
   }
 
@@ -240,7 +244,7 @@ export class ConnectionPool {
     checkObject("options", options);
     optional(options.discard, false, (v) => checkBoolean("discard", v));
     if (!this.#inUse.delete(connection)) return;
-    if (options.discard || this.closed || !isAlive(connection)) {
+    if (options.discard || this.isClosing() || !isAlive(connection)) {
       connection.close();
       this.#freeSlot();
       return;
@@ -281,7 +285,7 @@ export class ConnectionPool {
   }
 
   #checkOpen(): void {
-    if (this.closed) {
+    if (this.isClosing()) {
       throw new ConnectionClosedError(
         `Cannot get a connection to ${this.#key}: the pool is closed`,
       );
@@ -327,7 +331,7 @@ export class ConnectionPool {
     }
     this.#opening--;
     this.#sessions++;
-    if (this.closed) {
+    if (this.isClosing()) {
       // Opened as the pool closed (a connect that ignored the signal).
       connection.close();
       await connection.closed;
@@ -359,7 +363,7 @@ export class ConnectionPool {
   }
 
   #wait(options: AcquireOptions): Promise<Connection> {
-    const timeout = options.timeout ?? this.#timeout;
+    const timeout = options.acquireTimeout ?? this.#timeout;
     const waiter: Waiter = {
       ...Promise.withResolvers<Connection>(),
       signal: options.signal,
@@ -413,7 +417,11 @@ export class ConnectionPool {
 
 function checkAcquireOptions(options: AcquireOptions): void {
   checkObject("options", options);
-  optional(options.timeout, 0, (v) => checkDuration("timeout", v));
+  optional(
+    options.acquireTimeout,
+    0,
+    (v) => checkDuration("acquireTimeout", v),
+  );
   const signal: unknown = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(

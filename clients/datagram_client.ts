@@ -66,7 +66,7 @@ export interface DatagramRequestOptions {
  * await using server = new DatagramServer({ protocolFactory: () => new Echo() });
  * await server.start();
  * await using client = new DatagramClient({
- *   port: server.address.port,
+ *   port: server.localAddr.port,
  *   timeout: 1000,
  * });
  * const reply = await client.request("ping");

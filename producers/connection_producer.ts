@@ -81,7 +81,7 @@ export class ConnectionProducer<
       session: ++this.#sessions,
       consumerFactory,
       producer: this,
-      timeout: this.timeout,
+      idleTimeout: this.idleTimeout,
     });
     connection.copyManyTimesEvents(this);
     this.#connections.add(connection);

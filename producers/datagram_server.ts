@@ -59,7 +59,7 @@ export interface DatagramServerOptions {
  * }
  * await using server = new DatagramServer({ protocolFactory: () => new Echo() });
  * await server.start();
- * console.log(server.address.port > 0); // true
+ * console.log(server.localAddr.port > 0); // true
  * ```
  */
 export class DatagramServer
@@ -101,7 +101,7 @@ export class DatagramServer
    *
    * @throws {Error} If the server has not started.
    */
-  get address(): Deno.NetAddr {
+  get localAddr(): Deno.NetAddr {
     if (this.#transport === undefined) {
       throw new Error(`Cannot get the address of ${this.name}: not started`);
     }

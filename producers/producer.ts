@@ -67,7 +67,7 @@ export interface ProducerOptions {
    *
    * @default {0}
    */
-  timeout?: number;
+  idleTimeout?: number;
   /**
    * The most connections open at once, an integer; 0 or `Infinity` for no
    * limit.
@@ -116,10 +116,10 @@ export class Producer<
   /**
    * Builds a producer.
    *
-   * @param options `connectionFactory`, `timeout`, `maxConnections`.
+   * @param options `connectionFactory`, `idleTimeout`, `maxConnections`.
    * @param names The event names of a subclass; defaults to the hooks.
    * @throws {TypeError} If an option has the wrong type.
-   * @throws {RangeError} If `timeout` is `NaN` or negative, or
+   * @throws {RangeError} If `idleTimeout` is `NaN` or negative, or
    * `maxConnections` is not an integer of 0 or more (or `Infinity`).
    */
   constructor(
@@ -134,9 +134,9 @@ export class Producer<
     );
     checkObject("options", options);
     const timeout = optional(
-      options.timeout,
+      options.idleTimeout,
       0,
-      (v) => checkDuration("timeout", v),
+      (v) => checkDuration("idleTimeout", v),
     );
     const maxConnections = optional(
       options.maxConnections,
@@ -161,7 +161,7 @@ export class Producer<
    * The idle timeout of each connection, in milliseconds; 0 or `Infinity`
    * for none.
    */
-  get timeout(): number {
+  get idleTimeout(): number {
     return this.#timeout;
   }
 

@@ -58,7 +58,7 @@ export interface ServerOptions extends SocketTransportOptions {
    */
   hostname?: string;
   /**
-   * The port to listen on; 0 picks a free one (see `address`).
+   * The port to listen on; 0 picks a free one (see `localAddr`).
    *
    * @default {0}
    */
@@ -77,7 +77,7 @@ export interface ServerOptions extends SocketTransportOptions {
    *
    * @default {15000}
    */
-  keepAlive?: number;
+  idleTimeout?: number;
   /**
    * The most connections open at once, an integer; 0 or `Infinity` for no
    * limit. At the limit the server stops accepting (clients wait in the
@@ -111,7 +111,7 @@ export interface ServerCloseOptions {
    *
    * @default {10000}
    */
-  timeout?: number;
+  gracePeriod?: number;
 }
 
 /**
@@ -151,13 +151,13 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   /**
    * Builds a server; `start()` makes it listen.
    *
-   * @param options `consumerFactory`, the address, `tls`, `keepAlive`,
+   * @param options `consumerFactory`, the address, `tls`, `idleTimeout`,
    * `maxConnections`, `backlog`, `name` and transport options. Every option
    * is checked here.
    * @throws {TypeError} If `consumerFactory` (or `connectionFactory`) is not
    * a function, another option has the wrong type, or both `path` and `tls`
    * are given (Deno's TLS runs over TCP only).
-   * @throws {RangeError} If a number is out of range: `keepAlive` `NaN` or
+   * @throws {RangeError} If a number is out of range: `idleTimeout` `NaN` or
    * negative, `maxConnections` not an integer of 0 or more, `port` not from
    * 0 to 65535, `backlog` not 1 or more, `readSize` not from 1 to 16 MiB,
    * `writeBufferLimits` with `low` above `high`.
@@ -167,7 +167,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
     super(
       {
         connectionFactory: options.connectionFactory,
-        timeout: options.keepAlive ?? 15000,
+        idleTimeout: options.idleTimeout ?? 15000,
         maxConnections: options.maxConnections ?? 0,
       },
       { oneTime: ["start", "stop"], manyTimes: PRODUCER_HOOKS },
@@ -191,7 +191,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    *
    * @throws {Error} If the server has not started.
    */
-  get address(): Deno.Addr {
+  get localAddr(): Deno.Addr {
     if (this.#listener === undefined) {
       throw new Error(`Cannot get the address of ${this.#name}: not started`);
     }
@@ -205,7 +205,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * socket.
    */
   get port(): number {
-    const address = this.address;
+    const address = this.localAddr;
     if (!("port" in address)) {
       throw new Error(
         `Cannot get the port of ${this.#name}: it listens on ${
@@ -253,25 +253,25 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish for up to `timeout`
+   * Stops accepting, lets in-flight requests finish for up to `gracePeriod`
    * milliseconds (idle connections close at once, busy ones when their
    * request finishes), then aborts what remains with a `TimeoutError`, and
    * fires `stop`. Idempotent: later calls return the same promise.
    *
-   * @param options `timeout`.
+   * @param options `gracePeriod`.
    * @returns A promise settled once every connection has closed.
-   * @throws {RangeError} If `timeout` is `NaN` or negative (the promise
+   * @throws {RangeError} If `gracePeriod` is `NaN` or negative (the promise
    * rejects, and the server is not closed).
-   * @throws {TypeError} If `timeout` is not a number.
+   * @throws {TypeError} If `gracePeriod` is not a number.
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
     let timeout: number;
     try {
       checkObject("options", options);
       timeout = optional(
-        options.timeout,
+        options.gracePeriod,
         10000,
-        (v) => checkDuration("timeout", v),
+        (v) => checkDuration("gracePeriod", v),
       );
     } catch (error) {
       return Promise.reject(error);
@@ -358,7 +358,7 @@ function checkServerOptions(options: ServerOptions): void {
   checkListenAddress(options);
   if (options.tls !== undefined) checkTlsServerOptions(options.tls);
   refuseTlsOverUnix("serve on", options.path, options.tls);
-  optional(options.keepAlive, 0, (v) => checkDuration("keepAlive", v));
+  optional(options.idleTimeout, 0, (v) => checkDuration("idleTimeout", v));
   optional(
     options.maxConnections,
     0,

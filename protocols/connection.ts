@@ -74,7 +74,7 @@ export interface ConnectionOptions {
    *
    * @default {0}
    */
-  timeout?: number;
+  idleTimeout?: number;
 }
 
 /**
@@ -122,7 +122,7 @@ export interface ConnectionOptions {
  *   { port: 0 },
  * );
  * const [transport, reply] = await connect(() => new Reply(), {
- *   port: listener.addr.port,
+ *   port: listener.port,
  * });
  * transport.write(new TextEncoder().encode("hello"));
  * assertEquals(await reply.text.promise, "HELLO");
@@ -156,7 +156,7 @@ export class Connection
    *
    * @param options The consumer factory, session, producer and idle timeout.
    * @throws {TypeError} If an option has the wrong type.
-   * @throws {RangeError} If `timeout` is negative or `NaN`, or `session`
+   * @throws {RangeError} If `idleTimeout` is negative or `NaN`, or `session`
    * is not an integer of 1 or more.
    */
   constructor(options: ConnectionOptions = {}) {
@@ -174,9 +174,9 @@ export class Connection
       (v) => checkFunction<ConsumerFactory>("consumerFactory", v),
     );
     this.#timeout = optional(
-      options.timeout,
+      options.idleTimeout,
       0,
-      (v) => checkDuration("timeout", v),
+      (v) => checkDuration("idleTimeout", v),
     );
   }
 
@@ -196,7 +196,7 @@ export class Connection
   }
 
   /** The peer's address, once connected. */
-  get address(): Deno.Addr | undefined {
+  get remoteAddr(): Deno.Addr | undefined {
     return this.#transport?.remoteAddr;
   }
 
@@ -221,7 +221,7 @@ export class Connection
   }
 
   /** The idle timeout in milliseconds; 0 or `Infinity` for none. */
-  get timeout(): number {
+  get idleTimeout(): number {
     return this.#timeout;
   }
 
@@ -479,7 +479,7 @@ export class Connection
       // buffer to drain forever.
       this.abort(
         new TimeoutError(
-          `Connection to ${formatAddress(this.address)} idle for ` +
+          `Connection to ${formatAddress(this.remoteAddr)} idle for ` +
             `${this.#timeout} ms with ${unsent} bytes it does not read`,
         ),
       );

@@ -137,7 +137,7 @@ function tooLong(
   maxSize: number,
 ): ProtocolError {
   return new ProtocolError(
-    `Message from ${formatAddress(consumer.address)} exceeds the maximum ` +
+    `Message from ${formatAddress(consumer.remoteAddr)} exceeds the maximum ` +
       `size of ${maxSize} bytes`,
   );
 }

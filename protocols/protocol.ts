@@ -31,7 +31,7 @@ import { BaseProtocol } from "./base_protocol.ts";
  * let server: Collect | undefined;
  * await using listener = listen(() => server = new Collect(), { port: 0 });
  * const [transport] = await connect(() => new Protocol(), {
- *   port: listener.addr.port,
+ *   port: listener.port,
  * });
  * transport.write(new TextEncoder().encode("hello"));
  * transport.close();

@@ -52,7 +52,7 @@ export interface ConsumerConnection {
   /** The transport, once connected. */
   readonly transport: SocketTransport | undefined;
   /** The peer's address, once connected. */
-  readonly address: Deno.Addr | undefined;
+  readonly remoteAddr: Deno.Addr | undefined;
   /** The producer that made the connection, if any. */
   readonly producer: ProducerInterface | undefined;
 }
@@ -149,8 +149,8 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   }
 
   /** The peer's address. */
-  get address(): Deno.Addr | undefined {
-    return this.#connection?.address;
+  get remoteAddr(): Deno.Addr | undefined {
+    return this.#connection?.remoteAddr;
   }
 
   /** Whether `finished()` has been called. */
@@ -280,7 +280,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
       this.finished(undefined, error);
       return;
     }
-    const address = formatAddress(this.address);
+    const address = formatAddress(this.remoteAddr);
     const how = error === undefined ? "closed" : `lost (${error.message})`;
     this.finished(
       undefined,

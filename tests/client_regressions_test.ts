@@ -340,13 +340,13 @@ Deno.test("Client keeps one pool and one connection for requests with different 
 
 // --- #3: idle means no request in flight ---------------------------------
 
-Deno.test("Client keepAlive never closes a connection under a request in flight: a slow answer is not sent twice", async () => {
+Deno.test("Client idleTimeout never closes a connection under a request in flight: a slow answer is not sent twice", async () => {
   const log: string[] = [];
   await using server = await startEchoServer({
     consumerFactory: () => new SlowEcho(log),
   });
   await using client = new EchoClient({ port: server.port }, {
-    keepAlive: 100,
+    idleTimeout: 100,
     poolSize: 1,
   });
   assertEquals(await text(client.request("fast")), "fast");
@@ -358,11 +358,11 @@ Deno.test("Client keepAlive never closes a connection under a request in flight:
   assertEquals(server.sessions, 1);
 });
 
-Deno.test("Server keepAlive never closes a connection under a slow handler, and closes it once idle after the answer", async () => {
+Deno.test("Server idleTimeout never closes a connection under a slow handler, and closes it once idle after the answer", async () => {
   const log: string[] = [];
   await using server = await startEchoServer({
     consumerFactory: () => new SlowEcho(log),
-    keepAlive: 100,
+    idleTimeout: 100,
   });
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const started = performance.now();
@@ -386,9 +386,9 @@ Deno.test("Connection, Server and Client with an idle timeout of Infinity or 2^3
   }) as typeof setTimeout;
   try {
     for (const timeout of [Infinity, 2 ** 31]) {
-      await using server = await startEchoServer({ keepAlive: timeout });
+      await using server = await startEchoServer({ idleTimeout: timeout });
       await using client = new EchoClient({ port: server.port }, {
-        keepAlive: timeout,
+        idleTimeout: timeout,
       });
       using conn = await Deno.connect({
         hostname: "127.0.0.1",
@@ -400,7 +400,7 @@ Deno.test("Connection, Server and Client with an idle timeout of Infinity or 2^3
       assertEquals(server.concurrentConnections, 2);
       assertEquals(client.availableConnections, 1);
       for (const connection of server.connections) {
-        assertEquals(connection.timeout, timeout);
+        assertEquals(connection.idleTimeout, timeout);
         assert(!connection.isClosed);
       }
       await conn.write(encoder.encode("still here" + SEPARATOR));
@@ -604,7 +604,11 @@ Deno.test("Client refuses bad options where they are given", () => {
     RangeError,
     'Cannot use maxReconnect "-1"',
   );
-  refuses(bad({ keepAlive: NaN }), RangeError, 'Cannot use keepAlive "NaN"');
+  refuses(
+    bad({ idleTimeout: NaN }),
+    RangeError,
+    'Cannot use idleTimeout "NaN"',
+  );
   refuses(bad({ name: 5 }), TypeError, 'Cannot use name "5"');
   refuses(bad({ connectionFactory: "x" }), TypeError, "connectionFactory");
   refuses(bad({ reconnect: true }), TypeError, 'Cannot use reconnect "true"');
@@ -644,7 +648,7 @@ Deno.test("Client refuses bad options where they are given", () => {
     consumerFactory,
     poolSize: 1,
     timeout: Infinity,
-    keepAlive: 2 ** 31,
+    idleTimeout: 2 ** 31,
     maxReconnect: 0,
     name: "ok",
     reconnect: { maxAttempts: 1, minTimeout: 0, multiplier: 1, jitter: 0 },
@@ -665,9 +669,9 @@ Deno.test("ConnectionPool refuses bad options where they are given", async () =>
     'Cannot use poolSize "NaN"',
   );
   refuses(
-    () => new ConnectionPool({ connect, timeout: -5 }),
+    () => new ConnectionPool({ connect, acquireTimeout: -5 }),
     RangeError,
-    'Cannot use timeout "-5"',
+    'Cannot use acquireTimeout "-5"',
   );
   refuses(
     () => new ConnectionPool({ connect, key: 5 as never }),
@@ -676,9 +680,9 @@ Deno.test("ConnectionPool refuses bad options where they are given", async () =>
   );
   const pool = new ConnectionPool({ connect });
   await assertRejects(
-    () => pool.acquire({ timeout: NaN }),
+    () => pool.acquire({ acquireTimeout: NaN }),
     RangeError,
-    'Cannot use timeout "NaN"',
+    'Cannot use acquireTimeout "NaN"',
   );
   await assertRejects(
     () => pool.acquire({ signal: "stop" as never }),
@@ -769,14 +773,14 @@ Deno.test("Request refuses a bad address or option where it is given", () => {
 
 Deno.test("Connection refuses bad options where they are given", () => {
   refuses(
-    () => new Connection({ timeout: NaN }),
+    () => new Connection({ idleTimeout: NaN }),
     RangeError,
-    'Cannot use timeout "NaN": it must be 0 or more milliseconds',
+    'Cannot use idleTimeout "NaN": it must be 0 or more milliseconds',
   );
   refuses(
-    () => new Connection({ timeout: "5" as never }),
+    () => new Connection({ idleTimeout: "5" as never }),
     TypeError,
-    'Cannot use timeout "5" (a string)',
+    'Cannot use idleTimeout "5" (a string)',
   );
   refuses(
     () => new Connection({ session: 1.5 }),
@@ -793,7 +797,7 @@ Deno.test("Connection refuses bad options where they are given", () => {
     TypeError,
     "Cannot use producer.buildConsumer",
   );
-  new Connection({ timeout: Infinity, session: 3 });
+  new Connection({ idleTimeout: Infinity, session: 3 });
 });
 
 Deno.test("Client requests with a timeout of Infinity or 2^31 ms wait for a slow answer", async () => {
@@ -819,7 +823,7 @@ Deno.test("ConnectionPool with a timeout of Infinity keeps a waiter waiting unti
   await using server = await startEchoServer();
   const pool = new ConnectionPool({
     poolSize: 1,
-    timeout: Infinity,
+    acquireTimeout: Infinity,
     connect: async (signal) => {
       const [, connection] = await connect(() => new Connection(), {
         port: server.port,
@@ -831,7 +835,7 @@ Deno.test("ConnectionPool with a timeout of Infinity keeps a waiter waiting unti
   const held = await pool.acquire();
   let granted: Connection | undefined;
   const waiting = pool.acquire().then((c) => granted = c);
-  const late = pool.acquire({ timeout: 2 ** 31 });
+  const late = pool.acquire({ acquireTimeout: 2 ** 31 });
   await delay(60);
   assertEquals(granted, undefined);
   assertEquals(pool.waiting, 2);

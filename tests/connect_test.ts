@@ -45,7 +45,8 @@ Deno.test("connect() times out with TimeoutError when the handshake never comple
   const accepted = listener.accept();
   const port = listener.addr.port;
   await assertRejects(
-    () => connect(() => new Recorder(), { port, tls: true, timeout: 100 }),
+    () =>
+      connect(() => new Recorder(), { port, tls: true, connectTimeout: 100 }),
     TimeoutError,
     `Cannot connect to 127.0.0.1:${port}: timed out after 100 ms`,
   );
@@ -98,7 +99,7 @@ Deno.test("connect() and listen() speak TLS with a certificate from a trusted CA
   for (const hostname of ["localhost", "127.0.0.1"]) {
     const [transport, protocol] = await connect(() => new Recorder(), {
       hostname,
-      port: server.addr.port,
+      port: server.port,
       tls: { caCerts: [certs.ca] },
     });
     transport.write(encoder.encode("secret"));
@@ -119,11 +120,11 @@ Deno.test("connect() rejects with TlsError when the server's CA is unknown", asy
     () =>
       connect(() => new Recorder(), {
         hostname: "localhost",
-        port: server.addr.port,
+        port: server.port,
         tls: true,
       }),
     TlsError,
-    `TLS handshake with localhost:${server.addr.port} failed`,
+    `TLS handshake with localhost:${server.port} failed`,
   ) as TlsError;
   assert(error.message.includes("UnknownIssuer"), error.message);
   assertInstanceOf(error.cause, Deno.errors.InvalidData);
@@ -143,7 +144,7 @@ Deno.test("connect() times out with TimeoutError when the listen backlog is full
     try {
       const [transport] = await connect(() => new Recorder(), {
         port,
-        timeout: 100,
+        connectTimeout: 100,
       });
       // Accepted by the kernel into the backlog; it stays queued there.
       transport.abort();

@@ -26,7 +26,7 @@ function setup(poolSize: number, timeout = 0) {
   })();
   const pool = new ConnectionPool({
     poolSize,
-    timeout,
+    acquireTimeout: timeout,
     key: "test",
     connect: async (signal) => {
       const [, connection] = await connect(() => new Connection(), {
@@ -146,7 +146,7 @@ Deno.test("ConnectionPool.close() closes idle and in-use connections and is idem
   assertStrictEquals(pool.close(), closing);
   await closing;
   assert(idle.isClosed && busy.isClosed);
-  assert(pool.closed);
+  assert(pool.isClosing());
   await assertRejects(
     () => pool.acquire(),
     ConnectionClosedError,

@@ -64,7 +64,7 @@ function serve<C extends ProtocolConsumer>(
         return consumer;
       },
       session: connections.length + 1,
-      timeout,
+      idleTimeout: timeout,
     });
     connections.push(connection);
     return connection;
@@ -75,7 +75,7 @@ function serve<C extends ProtocolConsumer>(
 async function rawClient(listener: SocketListener): Promise<Deno.TcpConn> {
   return await Deno.connect({
     hostname: "127.0.0.1",
-    port: listener.addr.port,
+    port: listener.port,
   });
 }
 
@@ -242,7 +242,7 @@ Deno.test("Connection fires connectionMade and connectionLost once each, with th
     (_c, error) => seen.push(`lost ${error}`),
   );
   const { connect } = await import("../transports/connect.ts");
-  await connect(() => connection, { port: listener.addr.port });
+  await connect(() => connection, { port: listener.port });
   connection.close();
   connection.close();
   await connection.closed;

@@ -93,7 +93,7 @@ Deno.test("DatagramClient.request() gets a ping and 8192 bytes back from the UDP
   });
   await server.start();
   await using client = new DatagramClient({
-    port: server.address.port,
+    port: server.localAddr.port,
     timeout: 2000,
   });
   assertEquals(decoder.decode(await client.request("ping")), "ping");

@@ -162,9 +162,9 @@ Deno.test("Server refuses every bad option where it is given, naming the option 
   const cases: [Partial<ServerOptions>, typeof RangeError, string][] = [
     [{ maxConnections: 1.5 }, RangeError, 'maxConnections "1.5"'],
     [{ maxConnections: -1 }, RangeError, 'maxConnections "-1"'],
-    [{ keepAlive: NaN }, RangeError, 'keepAlive "NaN"'],
-    [{ keepAlive: -5 }, RangeError, 'keepAlive "-5"'],
-    [{ keepAlive: "5" as never }, TypeError, 'keepAlive "5" (a string)'],
+    [{ idleTimeout: NaN }, RangeError, 'idleTimeout "NaN"'],
+    [{ idleTimeout: -5 }, RangeError, 'idleTimeout "-5"'],
+    [{ idleTimeout: "5" as never }, TypeError, 'idleTimeout "5" (a string)'],
     [{ backlog: 0 }, RangeError, 'backlog "0"'],
     [{ backlog: 1.5 }, RangeError, 'backlog "1.5"'],
     [{ port: 65536 }, RangeError, 'port "65536"'],
@@ -198,17 +198,25 @@ Deno.test("Server.close() refuses a NaN or negative timeout instead of treating 
   await server.start();
   for (const timeout of [NaN, -1]) {
     const error = await assertRejects(
-      () => server.close({ timeout }),
+      () => server.close({ gracePeriod: timeout }),
       RangeError,
     );
-    assertStringIncludes(error.message, `timeout "${timeout}"`);
+    assertStringIncludes(error.message, `gracePeriod "${timeout}"`);
   }
-  await server.close({ timeout: 1000 });
+  await server.close({ gracePeriod: 1000 });
 });
 
 Deno.test("Producer, ConnectionProducer and DatagramServer refuse bad options where given", () => {
-  assertRefused(() => new Producer({ timeout: NaN }), RangeError, "timeout");
-  assertRefused(() => new Producer({ timeout: -1 }), RangeError, "timeout");
+  assertRefused(
+    () => new Producer({ idleTimeout: NaN }),
+    RangeError,
+    "idleTimeout",
+  );
+  assertRefused(
+    () => new Producer({ idleTimeout: -1 }),
+    RangeError,
+    "idleTimeout",
+  );
   assertRefused(
     () => new Producer({ maxConnections: 1.5 }),
     RangeError,
@@ -220,9 +228,9 @@ Deno.test("Producer, ConnectionProducer and DatagramServer refuse bad options wh
     "connectionFactory",
   );
   assertRefused(
-    () => new ConnectionProducer({ timeout: "1" as never }),
+    () => new ConnectionProducer({ idleTimeout: "1" as never }),
     TypeError,
-    "timeout",
+    "idleTimeout",
   );
   assertRefused(
     () => new ConnectionProducer().newConnection("x" as never),
@@ -333,7 +341,7 @@ Deno.test("Server forgets a connection whose transport cannot be built: it keeps
     conn.close();
   } finally {
     options.readSize = 1024;
-    await settles(server.close({ timeout: 200 }), "Server.close()");
+    await settles(server.close({ gracePeriod: 200 }), "Server.close()");
   }
 });
 
@@ -344,8 +352,8 @@ Deno.test("connect() refuses a bad option before opening a connection", async ()
   const cases: [ConnectOptions, typeof RangeError, string][] = [
     [{ port, readSize: 0 }, RangeError, 'readSize "0"'],
     [{ port, writeBufferLimits: { high: 1, low: 2 } }, RangeError, 'low "2"'],
-    [{ port, timeout: NaN }, RangeError, 'timeout "NaN"'],
-    [{ port, timeout: -1 }, RangeError, 'timeout "-1"'],
+    [{ port, connectTimeout: NaN }, RangeError, 'connectTimeout "NaN"'],
+    [{ port, connectTimeout: -1 }, RangeError, 'connectTimeout "-1"'],
     [{ port: 0 }, RangeError, 'port "0"'],
     [{ port: 70000 }, RangeError, 'port "70000"'],
     [{ port, hostname: 1 as never }, TypeError, "hostname"],
@@ -402,14 +410,14 @@ async function untilInFlight(server: Server): Promise<void> {
 }
 
 for (const timeout of [Infinity, 2 ** 31]) {
-  Deno.test(`Server.close({ timeout: ${timeout} }) lets a 300 ms request finish instead of cutting it`, async () => {
+  Deno.test(`Server.close({ gracePeriod: ${timeout} }) lets a 300 ms request finish instead of cutting it`, async () => {
     const server = new Server({ consumerFactory: () => new Slow300() });
     await server.start();
     const conn = await Deno.connect({ port: server.port });
     try {
       await conn.write(encoder.encode("slow"));
       await untilInFlight(server);
-      const closing = server.close({ timeout });
+      const closing = server.close({ gracePeriod: timeout });
       assertEquals(await readToEnd(conn), "slow");
       await closing;
     } finally {
@@ -419,14 +427,14 @@ for (const timeout of [Infinity, 2 ** 31]) {
   });
 }
 
-Deno.test("Server keepAlive Infinity means no idle timeout, with no timer overflowing", async () => {
+Deno.test("Server idleTimeout Infinity means no idle timeout, with no timer overflowing", async () => {
   let warnings = 0;
   const onWarning = () => warnings++;
   process.on("warning", onWarning);
-  const server = new Server({ consumerFactory: echoFactory, keepAlive: 0 });
+  const server = new Server({ consumerFactory: echoFactory, idleTimeout: 0 });
   const forever = new Server({
     consumerFactory: echoFactory,
-    keepAlive: Infinity,
+    idleTimeout: Infinity,
   });
   try {
     await server.start();
@@ -554,10 +562,10 @@ Deno.test("listen() onTransport that throws costs its connection, not the proces
       if (++calls === 1) throw new Error("onTransport failed");
     },
   });
-  const first = await Deno.connect({ port: listener.addr.port });
+  const first = await Deno.connect({ port: listener.port });
   assertEquals(await readToEnd(first), "");
   first.close();
-  const second = await Deno.connect({ port: listener.addr.port });
+  const second = await Deno.connect({ port: listener.port });
   await second.write(encoder.encode("ping"));
   const buf = new Uint8Array(4);
   assertEquals(await second.read(buf), 4);
@@ -722,14 +730,14 @@ Deno.test("listen() accepts at once after connections reset in the backlog, with
   const resets = 10;
   for (let i = 0; i < resets; i++) {
     const status = await new Deno.Command("python3", {
-      args: [script, String(listener.addr.port), "x", "0"],
+      args: [script, String(listener.port), "x", "0"],
     }).output();
     assert(status.success);
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
   const start = Date.now();
   listener.resumeAccepting();
-  const conn = await Deno.connect({ port: listener.addr.port });
+  const conn = await Deno.connect({ port: listener.port });
   await conn.write(encoder.encode("ping"));
   const buf = new Uint8Array(4);
   assertEquals(await conn.read(buf), 4);
@@ -741,7 +749,7 @@ Deno.test("listen() accepts at once after connections reset in the backlog, with
 
 // ---------------------------------------------------------------- timeout
 
-Deno.test("Server.close({ timeout: 0 }) aborts an in-flight request at once with TimeoutError", async () => {
+Deno.test("Server.close({ gracePeriod: 0 }) aborts an in-flight request at once with TimeoutError", async () => {
   let lostWith: Error | undefined;
   const server = new Server({ consumerFactory: () => new Slow300() });
   server.bindEvent("connectionLost", (_connection, error) => {
@@ -751,7 +759,7 @@ Deno.test("Server.close({ timeout: 0 }) aborts an in-flight request at once with
   const conn = await Deno.connect({ port: server.port });
   await conn.write(encoder.encode("slow"));
   await untilInFlight(server);
-  await server.close({ timeout: 0 });
+  await server.close({ gracePeriod: 0 });
   assertEquals(await readToEnd(conn), "");
   conn.close();
   assertInstanceOf(lostWith, TimeoutError);

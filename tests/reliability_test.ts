@@ -123,8 +123,8 @@ Deno.test("Client reconnects with backoff to a server that comes back within the
   assertEquals(decoder.decode(await request), "patience");
 });
 
-Deno.test("Server keepAlive closes silent and slow clients while others are served as usual", async () => {
-  await using server = await startEchoServer({ keepAlive: 300 });
+Deno.test("Server idleTimeout closes silent and slow clients while others are served as usual", async () => {
+  await using server = await startEchoServer({ idleTimeout: 300 });
   await using client = new EchoClient({ port: server.port });
   const silent = await Promise.all(
     Array.from(
@@ -371,7 +371,7 @@ Deno.test("Server.close() under load: every one of 1000 in-flight requests compl
       ),
   );
   await waitFor(() => server.concurrentConnections >= 900);
-  const closing = server.close({ timeout: 100 });
+  const closing = server.close({ gracePeriod: 100 });
   const outcomes = await Promise.all(requests);
   await closing;
   const completed = outcomes.filter((o) => o.ok).length;
@@ -408,8 +408,8 @@ Deno.test("Client: TLS with a certificate from an unknown CA fails with TlsError
   await Deno.remove(path.slice(0, -"/nobody.sock".length));
 });
 
-Deno.test("Server keepAlive aborts a peer that neither sends nor reads what it was sent", async () => {
-  await using server = await startEchoServer({ keepAlive: 200 });
+Deno.test("Server idleTimeout aborts a peer that neither sends nor reads what it was sent", async () => {
+  await using server = await startEchoServer({ idleTimeout: 200 });
   const lost: (Error | undefined)[] = [];
   server.bindEvent("connectionLost", (_c, error) => lost.push(error));
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });

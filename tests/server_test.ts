@@ -64,7 +64,7 @@ Deno.test("Server.start() listens on a free port and fires start once", async ()
   await server.start();
   assertEquals(starts, 1);
   assert(server.port > 0);
-  assertEquals((server.address as Deno.NetAddr).hostname, "127.0.0.1");
+  assertEquals((server.localAddr as Deno.NetAddr).hostname, "127.0.0.1");
   assert(server.accepting);
   using conn = await dial(server);
   assertEquals(await echo(conn, "hi"), "hi\r\n\r\n");
@@ -90,8 +90,8 @@ Deno.test("Server counts sessions, requests and live connections", async () => {
   await waitFor(() => server.concurrentConnections === 0);
 });
 
-Deno.test("Server keepAlive closes an idle connection", async () => {
-  await using server = await startEchoServer({ keepAlive: 50 });
+Deno.test("Server idleTimeout closes an idle connection", async () => {
+  await using server = await startEchoServer({ idleTimeout: 50 });
   using conn = await dial(server);
   assertEquals(await echo(conn, "still here"), "still here\r\n\r\n");
   const started = performance.now();
@@ -141,7 +141,7 @@ Deno.test("Server.close() lets a slow in-flight request finish, closes idle conn
   );
   let stops = 0;
   server.bindEvent("stop", () => stops++);
-  const closing = server.close({ timeout: 2000 });
+  const closing = server.close({ gracePeriod: 2000 });
   assertEquals(server.close(), closing);
   assertEquals(decoder.decode(await readAll(idle)), "x");
   assertEquals(decoder.decode(await readAll(busy)), "slow");
@@ -162,7 +162,7 @@ Deno.test("Server.close() aborts requests still in flight after its timeout", as
   await conn.write(encoder.encode("never answered"));
   await waitFor(() => consumers.length === 1);
   const failed = consumers[0].onFinished.catch((error) => error);
-  await server.close({ timeout: 50 });
+  await server.close({ gracePeriod: 50 });
   const error = await failed as ConnectionClosedError;
   assertInstanceOf(error, ConnectionClosedError);
   assertInstanceOf(error.cause, TimeoutError);
@@ -237,7 +237,7 @@ Deno.test("DatagramServer fires start and stop once and closes idempotently", as
   server.bindEvent("start", () => events.push("start"));
   server.bindEvent("stop", () => events.push("stop"));
   await server.start();
-  assert(server.address.port > 0);
+  assert(server.localAddr.port > 0);
   const closing = server.close();
   assertEquals(server.close(), closing);
   await closing;

@@ -75,7 +75,7 @@ export interface ConnectOptions extends SocketTransportOptions {
    *
    * @default {0}
    */
-  timeout?: number;
+  connectTimeout?: number;
   /** Aborts the attempt; `connect()` rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -89,17 +89,17 @@ export interface ConnectOptions extends SocketTransportOptions {
  * @typeParam P The protocol type.
  * @param protocolFactory Builds the protocol for the connection.
  * @param options The address (`hostname` and `port`, or `path`), `tls`,
- * `timeout`, `signal` and transport options.
+ * `connectTimeout`, `signal` and transport options.
  * @returns The transport and the protocol.
  * @throws {ConnectionRefusedError} If nobody listens at the address (or the
  * Unix socket file does not exist).
- * @throws {TimeoutError} If `timeout` elapses first.
+ * @throws {TimeoutError} If `connectTimeout` elapses first.
  * @throws {TlsError} If the TLS handshake fails.
  * @throws {TypeError} If neither a port nor a path is given, if an option
  * has the wrong type, or if both `path` and `tls` are given (Deno's TLS runs
  * over TCP only). Every option is checked before connecting.
  * @throws {RangeError} If a number is out of range (`port` from 1 to 65535,
- * `timeout` 0 or more, `readSize` from 1 to 16 MiB, `writeBufferLimits`).
+ * `connectTimeout` 0 or more, `readSize` from 1 to 16 MiB, `writeBufferLimits`).
  * @throws {Error} What `protocolFactory` or the protocol's `connectionMade`
  * threw; the connection is closed first.
  *
@@ -111,7 +111,7 @@ export interface ConnectOptions extends SocketTransportOptions {
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const [transport] = await connect(() => new Protocol(), {
  *   port: listener.addr.port,
- *   timeout: 1000,
+ *   connectTimeout: 1000,
  * });
  * using peer = await listener.accept();
  * transport.write(new TextEncoder().encode("hi"));
@@ -143,7 +143,13 @@ export async function connect<P extends ProtocolInterface>(
   // Every option is checked before a connection is opened, so a bad one
   // leaves nothing behind.
   checkConnectOptions(protocolFactory, options);
-  const { hostname = "127.0.0.1", port, path, tls, timeout = 0 } = options;
+  const {
+    hostname = "127.0.0.1",
+    port,
+    path,
+    tls,
+    connectTimeout: timeout = 0,
+  } = options;
   const address = path ?? formatHostPort(hostname, port!);
   options.signal?.throwIfAborted();
 
@@ -236,7 +242,7 @@ function checkConnectOptions(
 ): void {
   checkFunction("protocolFactory", protocolFactory);
   checkObject("options", options);
-  const { hostname, port, path, tls, timeout, signal } = options;
+  const { hostname, port, path, tls, connectTimeout, signal } = options;
   checkOptionalString("hostname", hostname);
   if (port !== undefined) checkPort("port", port, 1);
   checkOptionalString("path", path);
@@ -245,7 +251,9 @@ function checkConnectOptions(
   }
   if (tls !== undefined) checkTlsClientOptions(tls);
   refuseTlsOverUnix("connect to", path, tls);
-  if (timeout !== undefined) checkDuration("timeout", timeout);
+  if (connectTimeout !== undefined) {
+    checkDuration("connectTimeout", connectTimeout);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(
       `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,

@@ -82,7 +82,7 @@ const ACCEPT_RETRY_DELAY = 100;
  *
  * await using listener = listen(() => new Protocol(), { port: 0 });
  * const [client] = await connect(() => new Protocol(), {
- *   port: listener.addr.port,
+ *   port: listener.port,
  * });
  * while (listener.transports.size === 0) await new Promise((r) => setTimeout(r, 1));
  * assertEquals(listener.transports.size, 1);
@@ -122,14 +122,24 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     this.#loop = this.#accept();
   }
 
-  /** The bound address: with port 0, the port picked. */
-  get addr(): Deno.NetAddr {
-    return this.#listener.addr as Deno.NetAddr;
-  }
-
   /** The bound address, a Unix socket's included. */
   get localAddr(): Deno.Addr {
     return this.#listener.addr;
+  }
+
+  /**
+   * The bound port (with port 0, the one picked).
+   *
+   * @throws {TypeError} If the listener is on a Unix socket.
+   */
+  get port(): number {
+    const address = this.#listener.addr;
+    if (!("port" in address)) {
+      throw new TypeError(
+        `Cannot get the port of ${formatAddress(address)}: it is a Unix socket`,
+      );
+    }
+    return address.port;
   }
 
   /** The transports accepted and not yet closed. */
@@ -334,7 +344,7 @@ function checkListenerOptions(
  *
  * await using server = listen(() => new Echo(), { port: 0 });
  * const [transport, client] = await connect(() => new Once(), {
- *   port: server.addr.port,
+ *   port: server.port,
  * });
  * transport.write(new TextEncoder().encode("ping"));
  * assertEquals(await client.reply.promise, "ping");

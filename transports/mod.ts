@@ -12,7 +12,7 @@
  *
  * await using listener = listen(() => new Protocol(), { port: 0 });
  * const [transport] = await connect(() => new Protocol(), {
- *   port: listener.addr.port,
+ *   port: listener.port,
  * });
  * transport.close();
  * await transport.closed;

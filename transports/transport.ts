@@ -43,7 +43,7 @@ export interface BaseProtocolInterface {
  * await using listener = listen(() => new Protocol(), { port: 0 });
  * const [transport]: [Transport, Protocol] = await connect(
  *   () => new Protocol(),
- *   { port: listener.addr.port },
+ *   { port: listener.port },
  * );
  * transport.close();
  * await transport.closed;

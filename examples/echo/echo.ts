@@ -17,7 +17,7 @@ import {
 import { DelimiterFinder } from "../../protocols/delimiter_finder.ts";
 import { ProtocolConsumer } from "../../protocols/protocol_consumer.ts";
 import { ProtocolError } from "../../errors.ts";
-import { formatAddress } from "../transports/format_address.ts";
+import { formatAddress } from "../../transports/format_address.ts";
 import type { TlsClientOptions } from "../../transports/connect.ts";
 
 /** The end of every echo message. */
@@ -56,7 +56,7 @@ export class EchoServerConsumer extends ProtocolConsumer<undefined, number> {
     const size = this.#size + part.length;
     if (size > this.#maxSize) {
       throw new ProtocolError(
-        `Message from ${formatAddress(this.address)} exceeds the maximum ` +
+        `Message from ${formatAddress(this.remoteAddr)} exceeds the maximum ` +
           `size of ${this.#maxSize} bytes`,
       );
     }

@@ -25,12 +25,12 @@ export async function main(args: string[]): Promise<void> {
     consumerFactory: () => new EchoServerConsumer(),
     hostname: flags.hostname,
     port: Number(flags.port),
-    keepAlive: Number(flags["keep-alive"]),
+    idleTimeout: Number(flags["keep-alive"]),
     name: "echo",
   });
   await server.start();
   console.log(`Echo server listening on ${flags.hostname}:${server.port}`);
-  const stop = () => server.close({ timeout: 5000 });
+  const stop = () => server.close({ gracePeriod: 5000 });
   const signals = ["SIGINT", "SIGTERM"] as const;
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   await server.event("stop").waiter();

@@ -35,7 +35,7 @@ export async function main(args: string[]): Promise<void> {
   });
   await server.start();
   console.log(
-    `UDP echo server listening on ${flags.hostname}:${server.address.port}`,
+    `UDP echo server listening on ${flags.hostname}:${server.localAddr.port}`,
   );
   const stop = () => server.close();
   const signals = ["SIGINT", "SIGTERM"] as const;

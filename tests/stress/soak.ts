@@ -29,7 +29,7 @@ const interval = Math.max(1, Math.round(seconds / 12)) * 1000;
 
 const server = new Server({
   consumerFactory: () => new EchoServerConsumer(),
-  keepAlive: 200,
+  idleTimeout: 200,
 });
 await server.start();
 const client = new EchoClient({ port: server.port }, {

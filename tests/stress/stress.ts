@@ -319,7 +319,7 @@ async function shutdownUnderLoad(): Promise<void> {
   while (server.concurrentConnections < count * 0.9) {
     await new Promise((r) => setTimeout(r, 5));
   }
-  await server.close({ timeout: 100 });
+  await server.close({ gracePeriod: 100 });
   // None may hang: all settle within 10 s of the close.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = await Promise.race([
