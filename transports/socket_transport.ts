@@ -102,10 +102,16 @@ function checkSize(name: string, value: number): number {
  * - `write()` never blocks and never loses a byte: what the socket does not
  *   take at once is buffered and flushed in order. It takes ownership of the
  *   bytes: do not change them after the call.
+ * - Reading goes on while writes are buffered: the transport never waits
+ *   for its own writes before reading again, so two peers that both write
+ *   more than the socket buffers hold cannot wait on each other.
  * - Flow control both ways: the protocol's `pauseWriting()` and
  *   `resumeWriting()` at the write-buffer limits; `pauseReading()` and
  *   `resumeReading()` stop and restart reading so a slow protocol pushes back
- *   on its peer.
+ *   on its peer. Reading pauses only when the protocol asks, as in asyncio
+ *   (`Connection` does it from `pauseWriting()`): pausing it by itself
+ *   whenever the buffer is full would stall two peers that both write and
+ *   read.
  * - The protocol gets `connectionMade` once, `dataReceived` any number of
  *   times, `eofReceived` at most once, then `connectionLost` exactly once.
  * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
@@ -411,10 +417,13 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         this.abort(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      // Let the answer to what was just read go out before reading more:
-      // fewer ops in flight measured faster, and a peer that does not read
-      // is pushed back at once (the write-buffer limits still apply).
-      if (this.#flushing !== undefined) await this.#flushing;
+      // Never wait for the write: two peers that both wait for their own
+      // writes before reading again can wait on each other forever. Yield
+      // one microtask turn instead, which no peer can hold up: Deno's write
+      // op is eager (a write the socket takes at once is done by now), and
+      // the next read goes behind the other reads of this turn, so it more
+      // often finds the peer's next request already there.
+      if (this.#flushing !== undefined) await undefined;
     }
   }
 
