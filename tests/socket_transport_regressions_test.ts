@@ -3,11 +3,17 @@
 // large writes, a rejection escaping on a reset mid-write, option checks,
 // and a protocol whose connectionMade throws.
 
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { connect } from "../transports/connect.ts";
 import { listen } from "../transports/listen.ts";
+import {
+  checkSocketTransportOptions,
+  MAX_READ_SIZE,
+  SocketTransport,
+  type SocketTransportOptions,
+} from "../transports/socket_transport.ts";
 import { Protocol } from "../protocols/protocol.ts";
-import { pattern } from "./_helpers.ts";
+import { encoder, pattern, readAll, Recorder } from "./_helpers.ts";
 
 /** Echoes every chunk it reads. */
 class Echo extends Protocol {
@@ -114,4 +120,251 @@ Deno.test("SocketTransport writes 32 MiB in both directions at once without dead
     transport.abort();
     await transport.closed;
   }
+});
+
+/** A raw listener, a raw client connected to it, and the accepted side. */
+async function rawConns(): Promise<{
+  listener: Deno.TcpListener;
+  client: Deno.TcpConn;
+  accepted: Deno.TcpConn;
+  [Symbol.dispose](): void;
+}> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const pending = listener.accept();
+  const client = await Deno.connect({ port: listener.addr.port });
+  const accepted = await pending;
+  return {
+    listener,
+    client,
+    accepted,
+    [Symbol.dispose]() {
+      for (const resource of [client, listener]) {
+        try {
+          resource.close();
+        } catch {
+          // Already closed by the test.
+        }
+      }
+    },
+  };
+}
+
+/** Bad transport options, each with the error it must raise. */
+const BAD_OPTIONS: [
+  string,
+  unknown,
+  typeof TypeError | typeof RangeError,
+  string,
+][] = [
+  ["readSize 0", { readSize: 0 }, RangeError, 'readSize "0"'],
+  ["readSize NaN", { readSize: NaN }, RangeError, 'readSize "NaN"'],
+  ["readSize 1.5", { readSize: 1.5 }, RangeError, 'readSize "1.5"'],
+  ["readSize -1", { readSize: -1 }, RangeError, 'readSize "-1"'],
+  [
+    "readSize Infinity",
+    { readSize: Infinity },
+    RangeError,
+    'readSize "Infinity"',
+  ],
+  [
+    "readSize 2 ** 40",
+    { readSize: 2 ** 40 },
+    RangeError,
+    `readSize "${2 ** 40}": it must be an integer from 1 to ${MAX_READ_SIZE}`,
+  ],
+  [
+    "readSize over MAX_READ_SIZE",
+    { readSize: MAX_READ_SIZE + 1 },
+    RangeError,
+    `readSize "${MAX_READ_SIZE + 1}"`,
+  ],
+  [
+    "readSize as a string",
+    { readSize: "65536" },
+    TypeError,
+    'readSize "65536" (a string)',
+  ],
+  [
+    "writeBufferLimits low above high",
+    { writeBufferLimits: { high: 10, low: 20 } },
+    RangeError,
+    'Cannot use writeBufferLimits: low "20" exceeds high "10"',
+  ],
+  [
+    "writeBufferLimits.high NaN",
+    { writeBufferLimits: { high: NaN } },
+    RangeError,
+    'writeBufferLimits.high "NaN"',
+  ],
+  [
+    "writeBufferLimits.high negative",
+    { writeBufferLimits: { high: -1 } },
+    RangeError,
+    'writeBufferLimits.high "-1"',
+  ],
+  [
+    "writeBufferLimits.low negative",
+    { writeBufferLimits: { low: -5 } },
+    RangeError,
+    'writeBufferLimits.low "-5"',
+  ],
+  [
+    "writeBufferLimits.low 2.5",
+    { writeBufferLimits: { low: 2.5 } },
+    RangeError,
+    'writeBufferLimits.low "2.5"',
+  ],
+  [
+    "writeBufferLimits.high as a string",
+    { writeBufferLimits: { high: "big" } },
+    TypeError,
+    'writeBufferLimits.high "big" (a string)',
+  ],
+  [
+    "writeBufferLimits as a number",
+    { writeBufferLimits: 5 },
+    TypeError,
+    'writeBufferLimits "5"',
+  ],
+  [
+    "writeBufferLimits null",
+    { writeBufferLimits: null },
+    TypeError,
+    'writeBufferLimits "null"',
+  ],
+  ["noDelay as a string", { noDelay: "yes" }, TypeError, 'noDelay "yes"'],
+  ["noDelay as a number", { noDelay: 1 }, TypeError, 'noDelay "1"'],
+  [
+    "tcpKeepAlive as a string",
+    { tcpKeepAlive: "true" },
+    TypeError,
+    'tcpKeepAlive "true" (a string)',
+  ],
+  ["options null", null, TypeError, 'options "null"'],
+  ["options a number", 42, TypeError, 'options "42"'],
+];
+
+Deno.test("checkSocketTransportOptions() refuses each bad transport option with an error naming the option and the value", () => {
+  for (const [what, options, ErrorType, message] of BAD_OPTIONS) {
+    const error = assertThrows(
+      () => checkSocketTransportOptions(options as SocketTransportOptions),
+      ErrorType,
+      message,
+      what,
+    );
+    assert(error.message.startsWith("Cannot use "), what);
+  }
+});
+
+Deno.test("checkSocketTransportOptions() accepts good options and ignores options that are not the transport's", () => {
+  checkSocketTransportOptions({});
+  checkSocketTransportOptions({
+    noDelay: false,
+    tcpKeepAlive: true,
+    readSize: MAX_READ_SIZE,
+    writeBufferLimits: { high: 0 },
+  });
+  checkSocketTransportOptions({ readSize: 1, writeBufferLimits: { low: 10 } });
+  checkSocketTransportOptions({
+    writeBufferLimits: { high: 100, low: 100 },
+    port: "not checked here",
+  } as SocketTransportOptions);
+});
+
+Deno.test("SocketTransport constructor refuses each bad option before it takes the connection", async () => {
+  for (const [what, options, ErrorType, message] of BAD_OPTIONS) {
+    using conns = await rawConns();
+    const protocol = new Recorder();
+    assertThrows(
+      () =>
+        new SocketTransport(
+          conns.accepted,
+          protocol,
+          options as SocketTransportOptions,
+        ),
+      ErrorType,
+      message,
+      what,
+    );
+    assertEquals(protocol.calls, [], what);
+    // Still the caller's, and still open.
+    await conns.accepted.write(encoder.encode("x"));
+    conns.accepted.close();
+  }
+});
+
+Deno.test("SocketTransport uses the write-buffer limits it is given, with asyncio's defaults", async () => {
+  using conns = await rawConns();
+  const transport = new SocketTransport(conns.accepted, new Recorder(), {
+    writeBufferLimits: { low: 1000 },
+  });
+  assertEquals(transport.getWriteBufferLimits(), { high: 4000, low: 1000 });
+  transport.setWriteBufferLimits({ high: 2000 });
+  assertEquals(transport.getWriteBufferLimits(), { high: 2000, low: 500 });
+  assertThrows(
+    () => transport.setWriteBufferLimits({ high: -1 }),
+    RangeError,
+    'Cannot use limits.high "-1"',
+  );
+  assertThrows(
+    () => transport.setWriteBufferLimits({ high: "1" as unknown as number }),
+    TypeError,
+    'Cannot use limits.high "1" (a string)',
+  );
+  assertThrows(
+    () =>
+      transport.setWriteBufferLimits(undefined as unknown as { high: number }),
+    TypeError,
+    'Cannot use limits "undefined"',
+  );
+  assertEquals(transport.getWriteBufferLimits(), { high: 2000, low: 500 });
+  transport.close();
+  await transport.closed;
+});
+
+Deno.test("SocketTransport.write() throws a TypeError at the call for data that is not a Uint8Array", async () => {
+  using conns = await rawConns();
+  const protocol = new Recorder();
+  const transport = new SocketTransport(conns.accepted, protocol);
+  const bad: [unknown, string][] = [
+    ["hello", '"hello" (a string)'],
+    [new ArrayBuffer(4), "an object (ArrayBuffer)"],
+    [new Uint16Array(2), "an object (Uint16Array)"],
+    [[1, 2, 3], "an object (Array)"],
+    [undefined, '"undefined"'],
+  ];
+  for (const [data, shown] of bad) {
+    assertThrows(
+      () => transport.write(data as Uint8Array),
+      TypeError,
+      `Cannot use data ${shown}: it must be a Uint8Array`,
+    );
+  }
+  // The connection is unharmed.
+  assertEquals(transport.getWriteBufferSize(), 0);
+  assert(!transport.isClosing());
+  transport.write(encoder.encode("still fine"));
+  transport.close();
+  assertEquals(
+    new TextDecoder().decode(await readAll(conns.client)),
+    "still fine",
+  );
+  await transport.closed;
+  assertEquals(protocol.lostWith, undefined);
+});
+
+Deno.test("SocketTransport reads with the largest readSize allowed", async () => {
+  using conns = await rawConns();
+  const protocol = new Recorder();
+  const transport = new SocketTransport(conns.accepted, protocol, {
+    readSize: MAX_READ_SIZE,
+  });
+  const data = pattern(4 * 1024 * 1024);
+  let written = 0;
+  while (written < data.length) {
+    written += await conns.client.write(data.subarray(written));
+  }
+  conns.client.closeWrite();
+  await within(transport.closed, 10_000, "closed");
+  assertEquals(protocol.received, data);
 });

@@ -6,6 +6,13 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
+import {
+  checkBoolean,
+  checkBytes,
+  checkInteger,
+  checkObject,
+  optional,
+} from "../internal/validate.ts";
 import { formatAddress } from "./_address.ts";
 import { ioError, isClosedByUs } from "./_errors.ts";
 import { type BaseProtocolInterface, Transport } from "./transport.ts";
@@ -39,15 +46,16 @@ export interface ProtocolInterface extends BaseProtocolInterface {
 export interface WriteBufferLimits {
   /**
    * Above this many buffered bytes the protocol's `pauseWriting()` is called.
+   * An integer, 0 or more.
    *
-   * @default {65536}
+   * @default {65536, or 4 × low when only low is given (asyncio's rule)}
    */
   high?: number;
   /**
    * At or below this many buffered bytes, after a pause, the protocol's
-   * `resumeWriting()` is called.
+   * `resumeWriting()` is called. An integer from 0 to `high`.
    *
-   * @default {high / 4}
+   * @default {high / 4, rounded down}
    */
   low?: number;
 }
@@ -69,7 +77,8 @@ export interface SocketTransportOptions {
    */
   tcpKeepAlive?: boolean;
   /**
-   * The most bytes one read may return.
+   * The most bytes one read may return: an integer from 1 to
+   * `MAX_READ_SIZE` (16 MiB).
    *
    * @default {65536}
    */
@@ -86,13 +95,107 @@ const MIN_ROOM = 2048;
 /** Queued writes smaller than this are joined into one socket write. */
 const COALESCE = 64 * 1024;
 
-function checkSize(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
+/**
+ * The largest `readSize` accepted: 16 MiB. A read allocates up to four times
+ * its size for a bulk transfer, so a larger value only costs memory (and a
+ * huge one fails to allocate).
+ */
+export const MAX_READ_SIZE: number = 16 * 1024 * 1024;
+
+/** Transport options with their defaults applied; all checked. */
+interface ResolvedOptions {
+  noDelay: boolean;
+  tcpKeepAlive: boolean;
+  readSize: number;
+  limits: Required<WriteBufferLimits> | undefined;
+}
+
+/**
+ * Checks write-buffer limits and applies their defaults.
+ *
+ * @param name How the limits are named in messages.
+ */
+function resolveLimits(
+  name: string,
+  value: unknown,
+): Required<WriteBufferLimits> {
+  const limits = checkObject<WriteBufferLimits>(name, value);
+  const low = optional(
+    limits.low,
+    undefined,
+    (v) => checkInteger(`${name}.low`, v, 0),
+  );
+  const high = optional(
+    limits.high,
+    low === undefined ? DEFAULT_HIGH : 4 * low,
+    (v) => checkInteger(`${name}.high`, v, 0),
+  );
+  const resolvedLow = low ?? Math.floor(high / 4);
+  if (resolvedLow > high) {
     throw new RangeError(
-      `Cannot use ${name} "${value}": it must be a non-negative integer`,
+      `Cannot use ${name}: low "${resolvedLow}" exceeds high "${high}"`,
     );
   }
-  return value;
+  return { high, low: resolvedLow };
+}
+
+function resolveOptions(value: unknown): ResolvedOptions {
+  const options = checkObject<SocketTransportOptions>("options", value);
+  return {
+    noDelay: optional(
+      options.noDelay,
+      true,
+      (v) => checkBoolean("noDelay", v),
+    ),
+    tcpKeepAlive: optional(
+      options.tcpKeepAlive,
+      false,
+      (v) => checkBoolean("tcpKeepAlive", v),
+    ),
+    readSize: optional(
+      options.readSize,
+      65536,
+      (v) => checkInteger("readSize", v, 1, MAX_READ_SIZE),
+    ),
+    limits: optional(
+      options.writeBufferLimits,
+      undefined,
+      (v) => resolveLimits("writeBufferLimits", v),
+    ),
+  };
+}
+
+/**
+ * Checks the transport options of `options` (`noDelay`, `tcpKeepAlive`,
+ * `readSize`, `writeBufferLimits`) without building a transport, so that
+ * whatever takes them (a server, a client, `connect()`, `listen()`) can
+ * refuse a bad one where it is given, before any socket exists. Other
+ * properties of `options` are ignored.
+ *
+ * @param options The options to check.
+ * @throws {TypeError} If `options` is not an object, or an option has the
+ * wrong type (`noDelay: "yes"`, `writeBufferLimits: 5`).
+ * @throws {RangeError} If `readSize` is not an integer from 1 to
+ * `MAX_READ_SIZE`, a write-buffer limit is not an integer of 0 or more, or
+ * `low` exceeds `high`.
+ *
+ * @example Refuse a bad read size before listening
+ * ```ts
+ * import { checkSocketTransportOptions } from "@pulsar/net/transports";
+ * import { assertThrows } from "@std/assert";
+ *
+ * checkSocketTransportOptions({ readSize: 256 * 1024, noDelay: false });
+ * assertThrows(
+ *   () => checkSocketTransportOptions({ readSize: 0 }),
+ *   RangeError,
+ *   'Cannot use readSize "0"',
+ * );
+ * ```
+ */
+export function checkSocketTransportOptions(
+  options: SocketTransportOptions,
+): void {
+  resolveOptions(options);
 }
 
 /**
@@ -169,8 +272,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    *
    * @param conn The connection to drive; this transport owns it.
    * @param protocol The protocol to drive.
-   * @param options Socket options, read size and write-buffer limits.
-   * @throws {RangeError} If a size or limit is not a non-negative integer.
+   * @param options Socket options, read size and write-buffer limits
+   * (see `checkSocketTransportOptions`).
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If an option is out of range. The options are
+   * checked before anything else: when they are refused, `conn` is left
+   * open and still the caller's to close.
    */
   constructor(
     conn: Deno.Conn,
@@ -178,18 +285,17 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     options: SocketTransportOptions = {},
   ) {
     super(protocol);
+    const resolved = resolveOptions(options);
     this.#conn = conn;
-    this.#readSize = checkSize("readSize", options.readSize ?? 65536);
-    if (this.#readSize === 0) {
-      throw new RangeError('Cannot use readSize "0": it must be positive');
-    }
-    if (options.writeBufferLimits) {
-      this.setWriteBufferLimits(options.writeBufferLimits);
+    this.#readSize = resolved.readSize;
+    if (resolved.limits !== undefined) {
+      this.#high = resolved.limits.high;
+      this.#low = resolved.limits.low;
     }
     if ("setNoDelay" in conn) {
       const tcp = conn as Deno.TcpConn;
-      if (options.noDelay ?? true) tcp.setNoDelay(true);
-      if (options.tcpKeepAlive) tcp.setKeepAlive(true);
+      if (resolved.noDelay) tcp.setNoDelay(true);
+      if (resolved.tcpKeepAlive) tcp.setKeepAlive(true);
     }
     try {
       protocol.connectionMade(this);
@@ -272,18 +378,14 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * Sets the write-buffer limits at which the protocol's `pauseWriting()`
    * and `resumeWriting()` are called.
    *
-   * @param limits `high` (default 65536) and `low` (default `high / 4`).
-   * @throws {RangeError} If a limit is not a non-negative integer, or `low`
+   * @param limits `high` (default 65536, or 4 × `low` when only `low` is
+   * given) and `low` (default `high / 4`).
+   * @throws {TypeError} If `limits` is not an object or a limit not a number.
+   * @throws {RangeError} If a limit is not an integer of 0 or more, or `low`
    * exceeds `high`.
    */
   setWriteBufferLimits(limits: WriteBufferLimits): void {
-    const high = checkSize("high", limits.high ?? DEFAULT_HIGH);
-    const low = checkSize("low", limits.low ?? Math.floor(high / 4));
-    if (low > high) {
-      throw new RangeError(
-        `Cannot set write-buffer limits: low "${low}" exceeds high "${high}"`,
-      );
-    }
+    const { high, low } = resolveLimits("limits", limits);
     this.#high = high;
     this.#low = low;
     this.#checkHigh();
@@ -314,10 +416,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * not change it.
    *
    * @param data The bytes to write.
+   * @throws {TypeError} If `data` is not a `Uint8Array`.
    * @throws {ConnectionClosedError} If the transport is closing or its
    * writing side was closed with `writeEof()`.
    */
   write(data: Uint8Array): void {
+    checkBytes("data", data);
     if (this.#closing || this.#eofWritten) {
       const why = this.#closing
         ? "it is closing"
