@@ -3,7 +3,13 @@
 // large writes, a rejection escaping on a reset mid-write, option checks,
 // and a protocol whose connectionMade throws.
 
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertThrows,
+} from "@std/assert";
+import { ConnectionClosedError } from "../errors.ts";
 import { connect } from "../transports/connect.ts";
 import { listen } from "../transports/listen.ts";
 import {
@@ -13,7 +19,13 @@ import {
   type SocketTransportOptions,
 } from "../transports/socket_transport.ts";
 import { Protocol } from "../protocols/protocol.ts";
-import { encoder, pattern, readAll, Recorder } from "./_helpers.ts";
+import {
+  encoder,
+  pattern,
+  readAll,
+  Recorder,
+  startResetPeer,
+} from "./_helpers.ts";
 
 /** Echoes every chunk it reads. */
 class Echo extends Protocol {
@@ -367,4 +379,114 @@ Deno.test("SocketTransport reads with the largest readSize allowed", async () =>
   conns.client.closeWrite();
   await within(transport.closed, 10_000, "closed");
   assertEquals(protocol.received, data);
+});
+
+/** Records unhandled rejections while it is in use. */
+function watchUnhandled(): { reasons: unknown[]; [Symbol.dispose](): void } {
+  const reasons: unknown[] = [];
+  const listener = (event: PromiseRejectionEvent) => reasons.push(event.reason);
+  globalThis.addEventListener("unhandledrejection", listener);
+  return {
+    reasons,
+    [Symbol.dispose]: () =>
+      globalThis.removeEventListener("unhandledrejection", listener),
+  };
+}
+
+Deno.test("SocketTransport settles closed with ConnectionClosedError and lets no rejection escape when the peer resets during a large write", async () => {
+  using unhandled = watchUnhandled();
+  // Timing decides where the reset lands (mid-write, on a pending read,
+  // between ops): attempts with different peers, sizes and delays make each
+  // likely. A Deno peer closing with unread data sends FIN then RST (the
+  // pending write fails: "broken pipe"); the Python peer sends RST alone
+  // (a pending read fails: "reset by peer").
+  const causes = new Set<string>();
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const echoing = attempt % 2 === 1;
+    const protocol = new Recorder();
+    if (echoing) {
+      // Reading and writing at once when the reset comes.
+      protocol.dataReceived = (data) => protocol.transport!.write(data);
+    }
+    if (attempt < 4) {
+      using conns = await rawConns();
+      const transport = new SocketTransport(conns.accepted, protocol);
+      transport.write(pattern(64 * 1024 * 1024));
+      if (echoing) await conns.client.write(new Uint8Array(256 * 1024));
+      await conns.client.read(new Uint8Array(1024));
+      await new Promise((r) => setTimeout(r, attempt % 3));
+      conns.client.close();
+      await within(transport.closed, 10_000, "closed");
+    } else {
+      const size = (attempt < 6 ? 1 : 64) * 1024 * 1024;
+      const peer = await startResetPeer(1 + attempt * 1000);
+      const [transport] = await connect(() => protocol, { port: peer.port });
+      transport.write(pattern(size));
+      await within(transport.closed, 10_000, "closed");
+      await peer.done;
+    }
+    const lost = protocol.lostWith!;
+    assertInstanceOf(lost, ConnectionClosedError);
+    assert(
+      lost.cause instanceof Deno.errors.ConnectionReset ||
+        lost.cause instanceof Deno.errors.BrokenPipe,
+      `cause: ${lost.cause}`,
+    );
+    causes.add((lost.cause as Error).name);
+    assertEquals(protocol.calls.at(-1), "connectionLost");
+  }
+  // Let any stray rejection surface before looking.
+  await new Promise((r) => setTimeout(r, 10));
+  assertEquals(unhandled.reasons, []);
+  console.log(`Causes seen: ${[...causes].join(", ")}`);
+});
+
+Deno.test("SocketTransport whose protocol's connectionMade throws closes its socket and settles closed", async () => {
+  using conns = await rawConns();
+  const failure = new Error("no thanks");
+  const protocol = new Recorder();
+  protocol.connectionMade = (transport) => {
+    // What it wrote first is dropped with the connection.
+    transport.write(encoder.encode("dropped"));
+    throw failure;
+  };
+  const transport = new SocketTransport(conns.accepted, protocol);
+  assert(transport.isClosing());
+  assert(!transport.isReading());
+  await within(transport.closed, 5000, "closed");
+  assertEquals(protocol.lostWith, failure);
+  assertEquals(protocol.calls, ["connectionLost"]);
+  // The socket is closed: the peer reads end of stream, and the resource
+  // sanitizer finds nothing open.
+  assertEquals((await readAll(conns.client)).length, 0);
+});
+
+Deno.test("SocketTransport whose protocol's connectionMade throws a non-Error passes an Error to connectionLost", async () => {
+  using conns = await rawConns();
+  const protocol = new Recorder();
+  protocol.connectionMade = () => {
+    throw "a string";
+  };
+  const transport = new SocketTransport(conns.accepted, protocol);
+  await within(transport.closed, 5000, "closed");
+  assertInstanceOf(protocol.lostWith, Error);
+  assertEquals(protocol.lostWith!.message, "a string");
+  assertEquals((await readAll(conns.client)).length, 0);
+});
+
+Deno.test("SocketTransport built by listen() for a protocol whose connectionMade throws closes the accepted socket", async () => {
+  await using server = listen(() => {
+    const protocol = new Recorder();
+    protocol.connectionMade = () => {
+      throw new Error("refused by the protocol");
+    };
+    return protocol;
+  }, { port: 0 });
+  const client = await Deno.connect({ port: server.addr.port });
+  try {
+    assertEquals((await readAll(client)).length, 0);
+    assertEquals(server.transports.size, 0);
+  } finally {
+    client.close();
+  }
 });

@@ -198,6 +198,11 @@ export function checkSocketTransportOptions(
   resolveOptions(options);
 }
 
+/** `thrown` as an `Error`: what `abort()` and `connectionLost` take. */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
 /**
  * A transport over a `Deno.Conn` (TCP, Unix or TLS), with asyncio's
  * semantics:
@@ -294,13 +299,19 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     }
     if ("setNoDelay" in conn) {
       const tcp = conn as Deno.TcpConn;
-      if (resolved.noDelay) tcp.setNoDelay(true);
-      if (resolved.tcpKeepAlive) tcp.setKeepAlive(true);
+      try {
+        if (resolved.noDelay) tcp.setNoDelay(true);
+        if (resolved.tcpKeepAlive) tcp.setKeepAlive(true);
+      } catch {
+        // A socket the peer already reset: the first read reports it, after
+        // connectionMade, as the protocol expects.
+      }
     }
     try {
       protocol.connectionMade(this);
     } catch (error) {
-      this.abort(error as Error);
+      // The connection closes and `closed` settles once connectionLost ran.
+      this.abort(asError(error));
       return;
     }
     if (!this.#closing) this.#readLoop = this.#read();
@@ -478,7 +489,16 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     this.#finish(reason);
   }
 
+  /** The read loop; never rejects (anything unexpected aborts). */
   async #read(): Promise<void> {
+    try {
+      await this.#readChunks();
+    } catch (error) {
+      if (!this.#finished) this.abort(asError(error));
+    }
+  }
+
+  async #readChunks(): Promise<void> {
     const size = this.#readSize;
     // Reads go into slabs: each chunk handed on is a view no later read
     // overwrites. A connection starts with a small slab, and gets large
@@ -518,7 +538,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       try {
         this.protocol.dataReceived(chunk);
       } catch (error) {
-        this.abort(error instanceof Error ? error : new Error(String(error)));
+        this.abort(asError(error));
         return;
       }
       // Never wait for the write: two peers that both wait for their own
@@ -537,7 +557,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       keepOpen = this.protocol.eofReceived();
     } catch (error) {
-      this.abort(error instanceof Error ? error : new Error(String(error)));
+      this.abort(asError(error));
       return;
     }
     // Both sides closed: nothing more can happen on this connection.
@@ -546,6 +566,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     }
   }
 
+  /** Writes `first`, then the queue; never rejects (failures abort). */
   async #flush(first: Uint8Array): Promise<void> {
     let chunk: Uint8Array | undefined = first;
     try {
@@ -570,8 +591,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       return;
     }
     this.#flushing = undefined;
-    if (this.#closing) this.#finish(undefined);
-    else if (this.#eofWritten) this.#shutdownWrite();
+    try {
+      if (this.#closing) this.#finish(undefined);
+      else if (this.#eofWritten) this.#shutdownWrite();
+    } catch (error) {
+      if (!this.#finished) this.abort(asError(error));
+    }
   }
 
   /** The next bytes to write: small queued chunks are joined into one. */
@@ -645,8 +670,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     } catch {
       // Already closed by Deno; nothing to release.
     }
-    Promise.all([this.#readLoop, this.#flushing]).then(() =>
-      this.connectionLost(error)
-    );
+    // Neither loop rejects; connectionLost runs whatever they settle with.
+    const lost = () => this.connectionLost(error);
+    Promise.all([this.#readLoop, this.#flushing]).then(lost, lost);
   }
 }
