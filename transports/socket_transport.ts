@@ -94,6 +94,12 @@ const SMALL_SLAB = 16 * 1024;
 const MIN_ROOM = 2048;
 /** Queued writes smaller than this are joined into one socket write. */
 const COALESCE = 64 * 1024;
+/**
+ * The most microtask turns the read loop waits for a pending flush before
+ * reading again: a bound no peer can stretch, so reading never waits on a
+ * write (see #readChunks).
+ */
+const FLUSH_TURNS = 4;
 
 /**
  * The largest `readSize` accepted: 16 MiB. A read allocates up to four times
@@ -541,13 +547,22 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         this.abort(asError(error));
         return;
       }
-      // Never wait for the write: two peers that both wait for their own
-      // writes before reading again can wait on each other forever. Yield
-      // one microtask turn instead, which no peer can hold up: Deno's write
-      // op is eager (a write the socket takes at once is done by now), and
-      // the next read goes behind the other reads of this turn, so it more
-      // often finds the peer's next request already there.
-      if (this.#flushing !== undefined) await undefined;
+      // Let the answer to what was just read go out before reading again,
+      // but never wait on the peer for it: two peers that both wait for
+      // their own writes before reading can wait on each other forever.
+      // Deno's write op is eager, so a write the socket takes at once has
+      // finished its flush within two microtask turns; waiting at most
+      // FLUSH_TURNS turns (which no peer can hold up) keeps the order a full
+      // wait gave. Each next read then goes out after this turn's answers,
+      // when the peer's next request is more often already there, which
+      // measured cheaper at 256 connections than reading at once.
+      for (
+        let turn = 0;
+        turn < FLUSH_TURNS && this.#flushing !== undefined;
+        turn++
+      ) {
+        await undefined;
+      }
     }
   }
 
