@@ -22,12 +22,14 @@ import {
   type SocketListener,
   type TlsServerOptions,
 } from "../transports/listen.ts";
-import type { SocketTransportOptions } from "../transports/socket_transport.ts";
+import {
+  checkSocketTransportOptions,
+  type SocketTransportOptions,
+} from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
-  checkTransportOptions,
   refuseTlsOverUnix,
 } from "../transports/_options.ts";
 import { ConnectionProducer } from "./connection_producer.ts";
@@ -365,5 +367,5 @@ function checkServerOptions(options: ServerOptions): void {
     (v) => checkInteger("maxConnections", v, 0, Infinity),
   );
   if (options.name !== undefined) checkString("name", options.name);
-  checkTransportOptions(options);
+  checkSocketTransportOptions(options);
 }

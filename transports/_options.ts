@@ -10,48 +10,8 @@ import {
   describe,
 } from "../internal/validate.ts";
 
-/** The largest `readSize`: 16 MiB. */
-export const MAX_READ_SIZE = 16 * 1024 * 1024;
-
 /** The largest listen backlog (an `int` in the kernel). */
 const MAX_BACKLOG = 2 ** 31 - 1;
-
-/**
- * Checks the options every `SocketTransport` takes: `readSize` (an integer
- * from 1 to 16 MiB), `writeBufferLimits` (`high` and `low` non-negative
- * integers, `low` at most `high`), `noDelay` and `tcpKeepAlive` (booleans).
- */
-export function checkTransportOptions(options: {
-  readSize?: unknown;
-  writeBufferLimits?: unknown;
-  noDelay?: unknown;
-  tcpKeepAlive?: unknown;
-}): void {
-  const { readSize, writeBufferLimits, noDelay, tcpKeepAlive } = options;
-  if (readSize !== undefined) {
-    checkInteger("readSize", readSize, 1, MAX_READ_SIZE);
-  }
-  if (writeBufferLimits !== undefined) {
-    const limits = checkObject<{ high?: unknown; low?: unknown }>(
-      "writeBufferLimits",
-      writeBufferLimits,
-    );
-    const high = limits.high === undefined
-      ? 64 * 1024
-      : checkInteger("writeBufferLimits.high", limits.high, 0);
-    if (limits.low !== undefined) {
-      const low = checkInteger("writeBufferLimits.low", limits.low, 0);
-      if (low > high) {
-        throw new RangeError(
-          `Cannot use writeBufferLimits.low ${describe(low)}: it must not ` +
-            `exceed high ${describe(high)}`,
-        );
-      }
-    }
-  }
-  if (noDelay !== undefined) checkBoolean("noDelay", noDelay);
-  if (tcpKeepAlive !== undefined) checkBoolean("tcpKeepAlive", tcpKeepAlive);
-}
 
 /**
  * Checks a port: an integer from `min` (0 to listen on any free port, 1 to

@@ -20,11 +20,11 @@ import {
   checkOptionalString,
   checkPort,
   checkTlsClientOptions,
-  checkTransportOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
 import { startWatching, type Thrown } from "./_start.ts";
 import {
+  checkSocketTransportOptions,
   type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
@@ -259,7 +259,7 @@ function checkConnectOptions(
       `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
     );
   }
-  checkTransportOptions(options);
+  checkSocketTransportOptions(options);
 }
 
 /** `promise`, rejecting early if `signal` aborts. */

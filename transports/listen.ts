@@ -12,10 +12,10 @@ import { isClosedByUs, listenError } from "./_errors.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
-  checkTransportOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
 import {
+  checkSocketTransportOptions,
   type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
@@ -300,7 +300,7 @@ function checkListenerOptions(
   if (options.onTransport !== undefined) {
     checkFunction("onTransport", options.onTransport);
   }
-  checkTransportOptions(options);
+  checkSocketTransportOptions(options);
 }
 
 /**
