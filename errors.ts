@@ -222,3 +222,41 @@ export class AddrInUseError extends ListenError {
     });
   }
 }
+
+/**
+ * An error that has no caller to reject: a user callback that threw (a
+ * protocol's `connectionLost`, an event handler, `onTransport`, a consumer's
+ * `dataReceived`) or a failure of a background loop (an `accept()` that
+ * failed). What threw costs at most its connection; the report goes to the
+ * `onError` option of whatever owns it (a `Server`, a `Client`, `listen()`,
+ * `connect()`), or, when nobody set one, to one `console.error` line.
+ */
+export interface ErrorReport {
+  /** What was thrown. */
+  error: unknown;
+  /**
+   * What threw: a callback's name (`"connectionLost"`, `"dataReceived"`,
+   * `"onTransport"`), `"event <name>"` for an event handler, or the
+   * operation that failed (`"accept"`).
+   */
+  source: string;
+  /** The address concerned: the peer's, or the listener's for `accept`. */
+  address?: Deno.Addr;
+}
+
+/**
+ * Receives error reports: the `onError` option. It should not throw; if it
+ * does, that error is printed with `console.error`.
+ *
+ * @example Count the callbacks that threw
+ * ```ts
+ * import type { ErrorHandler, ErrorReport } from "@pulsar/net/errors";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const reports: ErrorReport[] = [];
+ * const onError: ErrorHandler = (report) => reports.push(report);
+ * onError({ error: new Error("boom"), source: "dataReceived" });
+ * assertEquals(reports[0].source, "dataReceived");
+ * ```
+ */
+export type ErrorHandler = (report: ErrorReport) => void;
