@@ -66,7 +66,7 @@ function sleep(ms: number): Promise<void> {
 Deno.test("DatagramClient drops a timed-out request's late reply instead of resolving the next request with it", async () => {
   const { server, echo } = await delayingServer();
   try {
-    await using client = new DatagramClient({ port: server.address.port });
+    await using client = new DatagramClient({ port: server.localAddr.port });
     const late = client.request("late", { timeout: 100 });
     await assertRejects(() => late, TimeoutError);
     // "late" is answered at 300 ms, "next" at about 700 ms: the late reply
@@ -84,7 +84,7 @@ Deno.test("DatagramClient drops a timed-out request's late reply instead of reso
 Deno.test("DatagramClient drops an aborted request's late reply instead of resolving the next request with it", async () => {
   const { server, echo } = await delayingServer();
   try {
-    await using client = new DatagramClient({ port: server.address.port });
+    await using client = new DatagramClient({ port: server.localAddr.port });
     const controller = new AbortController();
     const late = client.request("late", { signal: controller.signal });
     await sleep(50);
@@ -102,7 +102,7 @@ Deno.test("DatagramClient answers the next request after a reply was lost", asyn
   const { server, echo } = await delayingServer();
   try {
     await using client = new DatagramClient({
-      port: server.address.port,
+      port: server.localAddr.port,
       timeout: 100,
     });
     await assertRejects(() => client.request("lost"), TimeoutError);
@@ -118,7 +118,7 @@ Deno.test("DatagramClient gives concurrent requests their own replies when a lat
   const { server, echo } = await delayingServer();
   try {
     await using client = new DatagramClient({
-      port: server.address.port,
+      port: server.localAddr.port,
       timeout: 5000,
     });
     const slow = client.request("slow");
@@ -153,7 +153,7 @@ Deno.test("DatagramClient ignores datagrams from another port and from another h
     protocolFactory: () => new Held(),
   });
   await server.start();
-  const port = server.address.port;
+  const port = server.localAddr.port;
   // Another local socket, and another host (127.0.0.2, Linux routes all of
   // 127/8 to loopback) with the server's own port.
   const otherPort = Deno.listenDatagram({
@@ -185,7 +185,7 @@ Deno.test("DatagramClient ignores datagrams from another port and from another h
 
 Deno.test("DatagramClient rejects a 70,000-byte request with a RangeError naming the size instead of hanging", async () => {
   const { server, echo } = await delayingServer();
-  await using client = new DatagramClient({ port: server.address.port });
+  await using client = new DatagramClient({ port: server.localAddr.port });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<"hung">((resolve) =>
     timer = setTimeout(() => resolve("hung"), 3000)
@@ -323,7 +323,7 @@ Deno.test("DatagramClient with timeout Infinity waits for a slow reply", async (
   const { server, echo } = await delayingServer();
   try {
     await using client = new DatagramClient({
-      port: server.address.port,
+      port: server.localAddr.port,
       timeout: Infinity,
     });
     assertEquals(decoder.decode(await client.request("slow")), "slow");
@@ -342,7 +342,7 @@ Deno.test("DatagramClient reaches a server by localhost and by ::1", async () =>
   await v4.start();
   await using byName = new DatagramClient({
     hostname: "localhost",
-    port: v4.address.port,
+    port: v4.localAddr.port,
     timeout: 2000,
   });
   assertEquals(decoder.decode(await byName.request("by name")), "by name");
@@ -353,7 +353,7 @@ Deno.test("DatagramClient reaches a server by localhost and by ::1", async () =>
   await v6.start();
   await using byAddress = new DatagramClient({
     hostname: "0:0:0:0:0:0:0:1",
-    port: v6.address.port,
+    port: v6.localAddr.port,
     timeout: 2000,
   });
   assertEquals(decoder.decode(await byAddress.request("by ::1")), "by ::1");
@@ -363,7 +363,7 @@ Deno.test("DatagramClient.close() rejects requests in flight and waiting, and cl
   const { server, echo } = await delayingServer();
   try {
     const client = new DatagramClient({
-      port: server.address.port,
+      port: server.localAddr.port,
       poolSize: 1,
     });
     const inFlight = assertRejects(
@@ -393,7 +393,7 @@ Deno.test("DatagramClient with poolSize 1 serves a waiting request once the one 
   const { server, echo } = await delayingServer();
   try {
     await using client = new DatagramClient({
-      port: server.address.port,
+      port: server.localAddr.port,
       poolSize: 1,
     });
     const lost = client.request("lost", { timeout: 100 });
