@@ -13,9 +13,9 @@ import {
 } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
-  ProducerInterface,
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
+import type { ProducerInterface } from "../protocols/producer_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import {
   checkDuration,

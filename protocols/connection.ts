@@ -21,10 +21,10 @@ import type {
 } from "../transports/socket_transport.ts";
 import { kAttach, kFinished } from "./_internal.ts";
 import { EventHandler, type EventNames } from "./events.ts";
+import type { ProducerInterface } from "./producer_interface.ts";
 import type {
   ConsumerConnection,
   ConsumerFactory,
-  ProducerInterface,
   ProtocolConsumer,
 } from "./protocol_consumer.ts";
 

@@ -26,6 +26,7 @@ export * from "./base_protocol.ts";
 export * from "./protocol.ts";
 export * from "./datagram_protocol.ts";
 export * from "./protocol_consumer.ts";
+export * from "./producer_interface.ts";
 export * from "./connection.ts";
 export * from "./delimiter_finder.ts";
 export * from "./delimited_consumer.ts";

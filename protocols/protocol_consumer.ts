@@ -10,6 +10,7 @@ import type { SocketTransport } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import { kAttach, kFinished } from "./_internal.ts";
 import { EventHandler, type EventNames } from "./events.ts";
+import type { ProducerInterface } from "./producer_interface.ts";
 
 /** A request that can write itself: what `startRequest()` sends by default. */
 export interface Encodable {
@@ -25,27 +26,6 @@ export interface Encodable {
 export type ConsumerFactory<
   C extends ProtocolConsumer = ProtocolConsumer,
 > = () => C;
-
-/**
- * What builds consumers for a connection: a producer (server or client). It
- * copies its many-times event handlers onto each consumer it builds.
- */
-export interface ProducerInterface {
-  /**
-   * Builds a consumer with `factory`, copying the producer's hooks onto it.
-   *
-   * @param factory The factory to call.
-   * @returns The new consumer.
-   */
-  buildConsumer<C extends ProtocolConsumer>(factory: ConsumerFactory<C>): C;
-  /**
-   * Called by a connection this producer made, once it is lost, before its
-   * `connectionLost` event fires.
-   *
-   * @param connection The connection lost.
-   */
-  forgetConnection?(connection: ConsumerConnection): void;
-}
 
 /** What a consumer sees of the connection that runs it. */
 export interface ConsumerConnection {
