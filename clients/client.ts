@@ -29,10 +29,9 @@ import type {
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import { ConnectionProducer } from "../producers/connection_producer.ts";
-import {
-  type ConnectionFactory,
-  PRODUCER_HOOKS,
-  type ProducerEvents,
+import type {
+  ConnectionFactory,
+  ProducerEvents,
 } from "../producers/producer.ts";
 import { connect } from "../transports/connect.ts";
 import type { SocketTransportOptions } from "../transports/socket_transport.ts";
@@ -225,7 +224,7 @@ export class Client<Res = unknown>
         connectionFactory: checked.connectionFactory,
         idleTimeout: checked.idleTimeout,
       },
-      { oneTime: ["finish"], manyTimes: PRODUCER_HOOKS },
+      { oneTime: ["finish"], manyTimes: [] },
     );
     this.#options = options;
     this.#consumerFactory = checked.consumerFactory;

@@ -5,18 +5,23 @@
  * @module
  */
 
-import { Connection, type ConnectionOptions } from "../protocols/connection.ts";
+import { CONNECTION_EVENTS, CONSUMER_EVENTS } from "../internal/event_names.ts";
+import {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionOptions,
+} from "../protocols/connection.ts";
 import {
   EventHandler,
   type EventName,
   type EventNames,
 } from "../protocols/events.ts";
 import type {
+  ConsumerEvents,
   ConsumerFactory,
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import type { ProducerInterface } from "../protocols/producer_interface.ts";
-import type { SocketTransport } from "../transports/socket_transport.ts";
 import {
   checkDuration,
   checkFunction,
@@ -27,27 +32,17 @@ import {
 
 /**
  * The hooks of a producer, all many-times, each reaching every connection or
- * consumer it creates: `connectionMade` and `connectionLost` (owner: the
- * connection), `preRequest`, `postRequest`, `dataReceived`, `dataProcessed`
- * (owner: the consumer).
+ * consumer it creates: the events of a connection (owner: the connection)
+ * and of a consumer (owner: the consumer).
  */
-export type ProducerEvents = {
-  connectionMade: [owner: Connection, data: SocketTransport];
-  connectionLost: [owner: Connection, data: Error | undefined];
-  preRequest: [owner: ProtocolConsumer, data: unknown];
-  postRequest: [owner: ProtocolConsumer, data: unknown];
-  dataReceived: [owner: ProtocolConsumer, data: Uint8Array];
-  dataProcessed: [owner: ProtocolConsumer, data: Uint8Array];
-};
+export type ProducerEvents = ConnectionEvents & ConsumerEvents;
 
-/** The many-times hook names every producer has. */
-export const PRODUCER_HOOKS: readonly (keyof ProducerEvents)[] = [
-  "connectionMade",
-  "connectionLost",
-  "preRequest",
-  "postRequest",
-  "dataReceived",
-  "dataProcessed",
+/** The hooks every producer has: every connection and consumer event. */
+const PRODUCER_HOOKS: readonly EventName<ProducerEvents>[] = [
+  ...CONNECTION_EVENTS.oneTime,
+  ...CONNECTION_EVENTS.manyTimes,
+  ...CONSUMER_EVENTS.oneTime,
+  ...CONSUMER_EVENTS.manyTimes,
 ];
 
 /** Builds a connection from the producer's options. */
@@ -117,7 +112,8 @@ export class Producer<
    * Builds a producer.
    *
    * @param options `connectionFactory`, `idleTimeout`, `maxConnections`.
-   * @param names The event names of a subclass; defaults to the hooks.
+   * @param names The events of a subclass, beyond the hooks (which every
+   * producer has).
    * @throws {TypeError} If an option has the wrong type.
    * @throws {RangeError} If `idleTimeout` is `NaN` or negative, or
    * `maxConnections` is not an integer of 0 or more (or `Infinity`).
@@ -126,12 +122,13 @@ export class Producer<
     options: ProducerOptions = {},
     names?: EventNames<E, OneTime>,
   ) {
-    super(
-      names ?? {
-        oneTime: [],
-        manyTimes: PRODUCER_HOOKS as Exclude<EventName<E>, OneTime>[],
-      },
-    );
+    super({
+      oneTime: names?.oneTime ?? [],
+      manyTimes: [
+        ...PRODUCER_HOOKS as Exclude<EventName<E>, OneTime>[],
+        ...names?.manyTimes ?? [],
+      ],
+    });
     checkObject("options", options);
     const timeout = optional(
       options.idleTimeout,

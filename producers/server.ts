@@ -33,11 +33,7 @@ import {
   refuseTlsOverUnix,
 } from "../transports/_options.ts";
 import { ConnectionProducer } from "./connection_producer.ts";
-import {
-  type ConnectionFactory,
-  PRODUCER_HOOKS,
-  type ProducerEvents,
-} from "./producer.ts";
+import type { ConnectionFactory, ProducerEvents } from "./producer.ts";
 
 /**
  * The events of a server: one-time `start` and `stop` (data: the server),
@@ -172,7 +168,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
         idleTimeout: options.idleTimeout ?? 15000,
         maxConnections: options.maxConnections ?? 0,
       },
-      { oneTime: ["start", "stop"], manyTimes: PRODUCER_HOOKS },
+      { oneTime: ["start", "stop"], manyTimes: [] },
     );
     this.#options = options;
     this.#name = options.name ?? "server";

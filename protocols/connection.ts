@@ -6,6 +6,7 @@
  */
 
 import { ProtocolError, TimeoutError } from "../errors.ts";
+import { CONNECTION_EVENTS } from "../internal/event_names.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
 import {
   checkDuration,
@@ -20,7 +21,7 @@ import type {
   SocketTransport,
 } from "../transports/socket_transport.ts";
 import { kAttach, kFinished } from "./_internal.ts";
-import { EventHandler, type EventNames } from "./events.ts";
+import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
   ConsumerConnection,
@@ -39,14 +40,6 @@ export type ConnectionEvents = {
 
 /** The one-time events of a connection: all of them. */
 export type ConnectionOneTimeEvents = "connectionMade" | "connectionLost";
-
-const CONNECTION_EVENTS: EventNames<
-  ConnectionEvents,
-  ConnectionOneTimeEvents
-> = {
-  oneTime: ["connectionMade", "connectionLost"],
-  manyTimes: [],
-};
 
 /** Options of a `Connection`. */
 export interface ConnectionOptions {

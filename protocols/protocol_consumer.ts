@@ -6,10 +6,11 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
+import { CONSUMER_EVENTS } from "../internal/event_names.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import { kAttach, kFinished } from "./_internal.ts";
-import { EventHandler, type EventNames } from "./events.ts";
+import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 
 /** A request that can write itself: what `startRequest()` sends by default. */
@@ -51,11 +52,6 @@ export type ConsumerEvents = {
 
 /** The one-time events of a consumer. */
 export type ConsumerOneTimeEvents = "preRequest" | "postRequest";
-
-const CONSUMER_EVENTS: EventNames<ConsumerEvents, ConsumerOneTimeEvents> = {
-  oneTime: ["preRequest", "postRequest"],
-  manyTimes: ["dataReceived", "dataProcessed"],
-};
 
 /**
  * Handles exactly one request/response on a connection: a server reads one

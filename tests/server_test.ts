@@ -8,7 +8,6 @@ import {
 } from "@std/assert";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
-import { PRODUCER_HOOKS } from "../producers/producer.ts";
 import { Server } from "../producers/server.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { EchoServerConsumer } from "../examples/echo/echo.ts";
@@ -180,7 +179,7 @@ Deno.test("Server hooks reach every connection and consumer it creates", async (
   const count = (name: string) => () => {
     counts[name] = (counts[name] ?? 0) + 1;
   };
-  for (const name of PRODUCER_HOOKS) {
+  for (const name of server.eventNames.manyTimes) {
     server.bindEvent(name, count(name));
   }
   const conns = [await dial(server), await dial(server)];
