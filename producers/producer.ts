@@ -25,7 +25,6 @@ import type { ProducerInterface } from "../protocols/producer_interface.ts";
 import {
   checkDuration,
   checkFunction,
-  checkInteger,
   checkObject,
   optional,
 } from "../internal/validate.ts";
@@ -63,19 +62,15 @@ export interface ProducerOptions {
    * @default {0}
    */
   idleTimeout?: number;
-  /**
-   * The most connections open at once, an integer; 0 or `Infinity` for no
-   * limit.
-   *
-   * @default {0}
-   */
-  maxConnections?: number;
 }
 
 /**
- * Builds connections and consumers and carries the hooks that reach them: a
- * server or a client is a producer. `buildConsumer()` copies the producer's
- * many-times handlers onto each consumer.
+ * What servers and clients share: it builds connections and consumers and
+ * carries the hooks that reach them. `newConnection()` (for subclasses)
+ * builds a connection with the producer's idle timeout and hooks;
+ * `buildConsumer()` copies the producer's many-times handlers onto each
+ * consumer. Tracking the connections is a server's business
+ * (`ConnectionProducer`).
  *
  * @typeParam E The event map, the producer hooks included.
  * @typeParam OneTime The names of its one-time events.
@@ -106,17 +101,15 @@ export class Producer<
 > extends EventHandler<E, OneTime> implements ProducerInterface {
   #connectionFactory: ConnectionFactory;
   #timeout: number;
-  #maxConnections: number;
 
   /**
    * Builds a producer.
    *
-   * @param options `connectionFactory`, `idleTimeout`, `maxConnections`.
+   * @param options `connectionFactory`, `idleTimeout`.
    * @param names The events of a subclass, beyond the hooks (which every
    * producer has).
    * @throws {TypeError} If an option has the wrong type.
-   * @throws {RangeError} If `idleTimeout` is `NaN` or negative, or
-   * `maxConnections` is not an integer of 0 or more (or `Infinity`).
+   * @throws {RangeError} If `idleTimeout` is `NaN` or negative.
    */
   constructor(
     options: ProducerOptions = {},
@@ -135,18 +128,12 @@ export class Producer<
       0,
       (v) => checkDuration("idleTimeout", v),
     );
-    const maxConnections = optional(
-      options.maxConnections,
-      0,
-      (v) => checkInteger("maxConnections", v, 0, Infinity),
-    );
     if (options.connectionFactory !== undefined) {
       checkFunction("connectionFactory", options.connectionFactory);
     }
     this.#connectionFactory = options.connectionFactory ??
       ((connectionOptions) => new Connection(connectionOptions));
     this.#timeout = timeout;
-    this.#maxConnections = maxConnections;
   }
 
   /** Builds each connection. */
@@ -162,9 +149,32 @@ export class Producer<
     return this.#timeout;
   }
 
-  /** The most connections open at once; 0 or `Infinity` for no limit. */
-  get maxConnections(): number {
-    return this.#maxConnections;
+  /**
+   * Builds a connection with `connectionFactory`: this producer is its
+   * producer, it gets this producer's idle timeout, and this producer's
+   * hooks are bound on it. Not tracked: a subclass keeps what it needs.
+   *
+   * @param consumerFactory The factory of the connection's consumers
+   * (server side); none on a client's connections.
+   * @param session The connection's number.
+   * @returns The connection, ready to be given to a transport.
+   * @throws {TypeError} If `consumerFactory` is given and not a function.
+   */
+  protected newConnection(
+    consumerFactory?: ConsumerFactory,
+    session = 1,
+  ): Connection {
+    if (consumerFactory !== undefined) {
+      checkFunction("consumerFactory", consumerFactory);
+    }
+    const connection = this.#connectionFactory({
+      session,
+      consumerFactory,
+      producer: this,
+      idleTimeout: this.#timeout,
+    });
+    connection.copyManyTimesEvents(this);
+    return connection;
   }
 
   /**

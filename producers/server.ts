@@ -143,6 +143,7 @@ export interface ServerCloseOptions {
 export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   #options: ServerOptions;
   #name: string;
+  #maxConnections: number;
   #listener: SocketListener<Connection> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -166,12 +167,20 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       {
         connectionFactory: options.connectionFactory,
         idleTimeout: options.idleTimeout ?? 15000,
-        maxConnections: options.maxConnections ?? 0,
       },
       { oneTime: ["start", "stop"], manyTimes: [] },
     );
     this.#options = options;
     this.#name = options.name ?? "server";
+    this.#maxConnections = options.maxConnections ?? 0;
+  }
+
+  /**
+   * The most connections open at once; 0 or `Infinity` for no limit. At the
+   * limit the server stops accepting until a connection ends.
+   */
+  get maxConnections(): number {
+    return this.#maxConnections;
   }
 
   /** The server's name, for messages. */
