@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ErrorHandler, ErrorReport } from "../errors.ts";
+import { reportError as reportTo } from "../internal/report.ts";
 import { EventHandler } from "../protocols/events.ts";
 import type { DatagramProtocolInterface } from "../transports/datagram_transport.ts";
 import type { DatagramTransport } from "../transports/datagram_transport.ts";
@@ -40,6 +42,13 @@ export interface DatagramServerOptions {
    * @default {"datagram server"}
    */
   name?: string;
+  /**
+   * Receives the errors of user code that has no caller: handlers of the
+   * server's events (source `event <name>`) and, through
+   * `listenDatagram()`, the protocol's callbacks. Without it, each is one
+   * `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /**
@@ -71,9 +80,9 @@ export class DatagramServer
   /**
    * Builds the server; `start()` binds it.
    *
-   * @param options `protocolFactory`, the address and a `name`.
-   * @throws {TypeError} If `protocolFactory` is not a function, or another
-   * option has the wrong type.
+   * @param options `protocolFactory`, the address, a `name` and `onError`.
+   * @throws {TypeError} If `protocolFactory` or `onError` is not a function,
+   * or another option has the wrong type.
    * @throws {RangeError} If `port` is not an integer from 0 to 65535.
    */
   constructor(options: DatagramServerOptions) {
@@ -82,6 +91,9 @@ export class DatagramServer
     checkOptionalString("hostname", options.hostname);
     if (options.port !== undefined) checkPort("port", options.port, 0);
     checkOptionalString("name", options.name);
+    if (options.onError !== undefined) {
+      checkFunction("onError", options.onError);
+    }
     super({ oneTime: ["start", "stop"], manyTimes: [] });
     this.#options = options;
   }
@@ -127,12 +139,12 @@ export class DatagramServer
       );
     }
     if (this.#transport === undefined) {
-      const { protocolFactory, hostname, port } = this.#options;
+      const { protocolFactory, hostname, port, onError } = this.#options;
+      // Not an object literal: it type-checks whether or not
+      // ListenDatagramOptions declares onError yet.
+      const options = { hostname, port, onError };
       try {
-        [this.#transport] = listenDatagram(protocolFactory, {
-          hostname,
-          port,
-        });
+        [this.#transport] = listenDatagram(protocolFactory, options);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -153,6 +165,16 @@ export class DatagramServer
       await this.#transport?.closed;
       this.fireEvent("stop", this);
     })();
+  }
+
+  /**
+   * Reports an error that has no caller to `onError`, or as one
+   * `console.error` line without it.
+   *
+   * @param report What failed, and where.
+   */
+  protected override reportError(report: ErrorReport): void {
+    reportTo(this.#options.onError, report);
   }
 
   /**

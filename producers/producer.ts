@@ -5,7 +5,9 @@
  * @module
  */
 
+import type { ErrorHandler, ErrorReport } from "../errors.ts";
 import { CONNECTION_EVENTS, CONSUMER_EVENTS } from "../internal/event_names.ts";
+import { reportError as reportTo } from "../internal/report.ts";
 import {
   Connection,
   type ConnectionEvents,
@@ -62,6 +64,14 @@ export interface ProducerOptions {
    * @default {0}
    */
   idleTimeout?: number;
+  /**
+   * Receives the errors of user code that has no caller: handlers of its
+   * events and hooks (source `event <name>`), and on its connections the
+   * consumer factory and consumers' `dataReceived` and `connectionLost`
+   * (each costs its connection only), with the peer's address. Without
+   * it, each is one `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /**
@@ -101,11 +111,12 @@ export class Producer<
 > extends EventHandler<E, OneTime> implements ProducerInterface {
   #connectionFactory: ConnectionFactory;
   #timeout: number;
+  #onError: ErrorHandler | undefined;
 
   /**
    * Builds a producer.
    *
-   * @param options `connectionFactory`, `idleTimeout`.
+   * @param options `connectionFactory`, `idleTimeout`, `onError`.
    * @param names The events of a subclass, beyond the hooks (which every
    * producer has).
    * @throws {TypeError} If an option has the wrong type.
@@ -134,6 +145,11 @@ export class Producer<
     this.#connectionFactory = options.connectionFactory ??
       ((connectionOptions) => new Connection(connectionOptions));
     this.#timeout = timeout;
+    this.#onError = optional(
+      options.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    );
   }
 
   /** Builds each connection. */
@@ -147,6 +163,11 @@ export class Producer<
    */
   get idleTimeout(): number {
     return this.#timeout;
+  }
+
+  /** Receives the errors of user code that has no caller, if set. */
+  get onError(): ErrorHandler | undefined {
+    return this.#onError;
   }
 
   /**
@@ -189,6 +210,16 @@ export class Producer<
     const consumer = factory();
     consumer.copyManyTimesEvents(this);
     return consumer;
+  }
+
+  /**
+   * Reports an error that has no caller to `onError`, or as one
+   * `console.error` line without it.
+   *
+   * @param report What failed, and where.
+   */
+  protected override reportError(report: ErrorReport): void {
+    reportTo(this.#onError, report);
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { TimeoutError } from "../errors.ts";
+import { type ErrorHandler, TimeoutError } from "../errors.ts";
 import { setTimer } from "../internal/timer.ts";
 import {
   checkDuration,
@@ -98,6 +98,15 @@ export interface ServerOptions extends SocketTransportOptions {
   name?: string;
   /** Builds each connection. */
   connectionFactory?: ConnectionFactory;
+  /**
+   * Receives the errors of user code that has no caller, with the peer's
+   * address: handlers of the server's events and hooks (source
+   * `event <name>`), the consumer factory and consumers' `dataReceived` and
+   * `connectionLost` (each costs its connection only, never the server);
+   * and, through `listen()`, the listener's own. Without it, each is one
+   * `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /** Options of `Server.close()`. */
@@ -151,10 +160,10 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * Builds a server; `start()` makes it listen.
    *
    * @param options `consumerFactory`, the address, `tls`, `idleTimeout`,
-   * `maxConnections`, `backlog`, `name` and transport options. Every option
+   * `maxConnections`, `backlog`, `name`, `onError` and transport options. Every option
    * is checked here.
-   * @throws {TypeError} If `consumerFactory` (or `connectionFactory`) is not
-   * a function, another option has the wrong type, or both `path` and `tls`
+   * @throws {TypeError} If `consumerFactory` (or `connectionFactory`, or
+   * `onError`) is not a function, another option has the wrong type, or both `path` and `tls`
    * are given (Deno's TLS runs over TCP only).
    * @throws {RangeError} If a number is out of range: `idleTimeout` `NaN` or
    * negative, `maxConnections` not an integer of 0 or more, `port` not from
@@ -167,6 +176,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       {
         connectionFactory: options.connectionFactory,
         idleTimeout: options.idleTimeout ?? 15000,
+        onError: options.onError,
       },
       { oneTime: ["start", "stop"], manyTimes: [] },
     );
@@ -372,5 +382,6 @@ function checkServerOptions(options: ServerOptions): void {
     (v) => checkInteger("maxConnections", v, 0, Infinity),
   );
   if (options.name !== undefined) checkString("name", options.name);
+  if (options.onError !== undefined) checkFunction("onError", options.onError);
   checkSocketTransportOptions(options);
 }

@@ -7,3 +7,10 @@ export const kAttach: unique symbol = Symbol("pulsar.attach");
 
 /** `connection[kFinished](consumer)`: `consumer` has finished. */
 export const kFinished: unique symbol = Symbol("pulsar.finished");
+
+/**
+ * `connection[kReport](report)`: a consumer reports an error without a
+ * caller through its connection (which adds the peer's address and reaches
+ * its producer's `onError`).
+ */
+export const kReport: unique symbol = Symbol("pulsar.report");

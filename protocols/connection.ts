@@ -5,8 +5,9 @@
  * @module
  */
 
-import { ProtocolError, TimeoutError } from "../errors.ts";
+import { type ErrorReport, ProtocolError, TimeoutError } from "../errors.ts";
 import { CONNECTION_EVENTS } from "../internal/event_names.ts";
+import { reportError as reportTo } from "../internal/report.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
 import {
   checkDuration,
@@ -20,7 +21,7 @@ import type {
   ProtocolInterface,
   SocketTransport,
 } from "../transports/socket_transport.ts";
-import { kAttach, kFinished } from "./_internal.ts";
+import { kAttach, kFinished, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
@@ -246,16 +247,33 @@ export class Connection
 
   /**
    * Hands bytes to the current consumer, building one if needed; the bytes a
-   * finished consumer returns go to the next one.
+   * finished consumer returns go to the next one. What the consumer factory
+   * or a consumer's `dataReceived` throws (a consumer that returns bytes
+   * before it finished throws a `ProtocolError`) is reported to the
+   * producer's `onError` (source `consumerFactory` or `dataReceived`, with
+   * the peer's address) and aborts this connection only.
    *
    * @param data The bytes read.
-   * @throws {ProtocolError} If a consumer returns bytes without having
-   * finished (the transport then aborts the connection).
    */
   dataReceived(data: Uint8Array): void {
     if (this.#timer !== undefined) this.#lastActivity = Date.now();
     this.#bytesReceived += data.length;
-    this.#feed(data);
+    this.#serve(data);
+  }
+
+  /** Feeds `data` to consumers; what one throws costs this connection. */
+  #serve(data: Uint8Array): void {
+    try {
+      this.#feed(data);
+    } catch (error) {
+      this.#fail("dataReceived", error);
+    }
+  }
+
+  /** Reports what user code threw, and aborts the connection with it. */
+  #fail(source: string, error: unknown): void {
+    this.reportError({ error, source });
+    this.abort(error instanceof Error ? error : new Error(String(error)));
   }
 
   #feed(data: Uint8Array): void {
@@ -294,7 +312,8 @@ export class Connection
 
   /**
    * Called by the transport once closed: stops the idle timer, passes the
-   * loss to the current consumer, fires `connectionLost`.
+   * loss to the current consumer (what its `connectionLost` throws is
+   * reported to the producer's `onError`), fires `connectionLost`.
    *
    * @param error `undefined` for a clean close, the cause otherwise.
    */
@@ -308,8 +327,7 @@ export class Connection
       try {
         consumer.connectionLost(error);
       } catch (thrown) {
-        // deno-lint-ignore no-console
-        console.error("Consumer's connectionLost() failed:", thrown);
+        this.reportError({ error: thrown, source: "connectionLost" });
       }
     }
     this.#producer?.forgetConnection?.(this);
@@ -340,15 +358,9 @@ export class Connection
     this.#writePaused = false;
     const held = this.#held;
     this.#held = undefined;
-    if (held !== undefined) {
-      try {
-        this.#feed(held);
-      } catch (error) {
-        this.abort(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-    }
-    if (!this.#writePaused) this.#transport?.resumeReading();
+    if (held !== undefined) this.#serve(held);
+    if (this.#writePaused || this.#transport?.isClosing()) return;
+    this.#transport?.resumeReading();
   }
 
   /**
@@ -393,6 +405,27 @@ export class Connection
   }
 
   /**
+   * Reports an error that has no caller, with the peer's address, to the
+   * producer's `onError` (one `console.error` line without one).
+   *
+   * @param report What failed, and where.
+   */
+  protected override reportError(report: ErrorReport): void {
+    const address = report.address ?? this.remoteAddr;
+    const full = address === undefined ? report : { ...report, address };
+    reportTo(this.#producer?.onError, full);
+  }
+
+  /**
+   * Called by a consumer to report an error that has no caller.
+   *
+   * @param report What failed, and where.
+   */
+  [kReport](report: ErrorReport): void {
+    this.reportError(report);
+  }
+
+  /**
    * Called by a consumer when it has finished: frees the connection for the
    * next one.
    *
@@ -413,7 +446,13 @@ export class Connection
         "Cannot handle the bytes read: the connection has no consumer factory",
       );
     }
-    const consumer = this.#producer?.buildConsumer(factory) ?? factory();
+    let consumer: ProtocolConsumer;
+    try {
+      consumer = this.#producer?.buildConsumer(factory) ?? factory();
+    } catch (error) {
+      this.#fail("consumerFactory", error);
+      return undefined;
+    }
     this.setConsumer(consumer);
     consumer.start();
     if (!consumer.hasFinished) return consumer;
@@ -452,7 +491,7 @@ export class Connection
       inFlight = this.#inFlight();
     } catch (error) {
       // A consumer's getter threw: it costs its connection, nothing more.
-      this.abort(error instanceof Error ? error : new Error(String(error)));
+      this.#fail("waitingForRequest", error);
       return;
     }
     if (inFlight) {
@@ -485,5 +524,8 @@ export class Connection
 function checkProducer(value: unknown): ProducerInterface {
   const producer = checkObject<ProducerInterface>("producer", value);
   checkFunction("producer.buildConsumer", producer.buildConsumer);
+  if (producer.onError !== undefined) {
+    checkFunction("producer.onError", producer.onError);
+  }
   return producer;
 }

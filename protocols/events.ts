@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { ErrorHandler, ErrorReport } from "../errors.ts";
+import { reportError as reportTo } from "../internal/report.ts";
+
 /**
  * A handler bound to an event: called with the object that fired it (the
  * owner), the event's data and, when the event reports a failure, the error.
@@ -33,12 +36,6 @@ export type HandlerOf<E, K extends keyof E> = E[K] extends
 export type DataOf<E, K extends keyof E> = E[K] extends
   readonly [unknown, infer D] ? D : never;
 
-/** Reports a handler's failure once, without stopping the other handlers. */
-function report(name: string, error: unknown): void {
-  // deno-lint-ignore no-console
-  console.error(`Handler of event "${name}" failed:`, error);
-}
-
 /** Calls `handler`; returns what it threw, having reported it. */
 function call<O, D>(
   name: string,
@@ -46,14 +43,16 @@ function call<O, D>(
   owner: O,
   data: D,
   error: unknown,
+  onError: ErrorHandler | undefined,
 ): unknown {
+  const source = `event ${name}`;
   try {
     const result = handler(owner, data, error);
     if (result instanceof Promise) {
-      result.catch((reason) => report(name, reason));
+      result.catch((reason) => reportTo(onError, { error: reason, source }));
     }
   } catch (thrown) {
-    report(name, thrown);
+    reportTo(onError, { error: thrown, source });
     return thrown ?? new Error(`Handler of event "${name}" threw ${thrown}`);
   }
   return undefined;
@@ -87,16 +86,20 @@ export abstract class BaseEvent<O, D> {
   protected readonly owner: O;
   /** The handlers bound. */
   protected handlerList: EventCallback<O, D>[] = [];
+  #onError: ErrorHandler | undefined;
 
   /**
    * Builds the event.
    *
    * @param owner The object handlers receive as their first argument.
    * @param name The event's name, used in error reports.
+   * @param onError Receives what a handler threw, or its promise rejected
+   * with (source `event <name>`); without it, one `console.error` line.
    */
-  constructor(owner: O, name: string) {
+  constructor(owner: O, name: string, onError?: ErrorHandler) {
     this.owner = owner;
     this.name = name;
+    this.#onError = onError;
   }
 
   /** The handlers bound (for a one-time event: not yet called). */
@@ -143,7 +146,14 @@ export abstract class BaseEvent<O, D> {
   ): unknown {
     let first: unknown;
     for (const handler of handlers) {
-      const thrown = call(this.name, handler, this.owner, data, error);
+      const thrown = call(
+        this.name,
+        handler,
+        this.owner,
+        data,
+        error,
+        this.#onError,
+      );
       first ??= thrown;
     }
     return first;
@@ -200,8 +210,9 @@ export class OneTimeEvent<O, D> extends BaseEvent<O, D> {
 
   /**
    * Fires the event: calls every handler, then settles the waiters. Ignored
-   * if the event has already fired. A handler that throws is reported and
-   * does not stop the others.
+   * if the event has already fired. A handler that throws (or whose promise
+   * rejects) is reported to the event's `onError` and does not stop the
+   * others.
    *
    * @param data The event's data.
    * @param error The failure the event reports, if any: waiters reject with it.
@@ -266,8 +277,9 @@ export class ManyTimesEvent<O, D> extends BaseEvent<O, D> {
   readonly onetime = false as const;
 
   /**
-   * Fires the event: calls every handler. A handler that throws is reported
-   * and does not stop the others.
+   * Fires the event: calls every handler. A handler that throws (or whose
+   * promise rejects) is reported to the event's `onError` and does not stop
+   * the others.
    *
    * @param data The event's data.
    * @param error The failure the event reports, if any.
@@ -304,7 +316,9 @@ export type EventOf<E, OneTime, K extends keyof E> = E[K] extends
  * The base of every object that fires events: connections, consumers,
  * producers, servers and clients. Its events are typed by an event map, so a
  * misspelt event name is a compile error. Event objects are created on first
- * use, so an event nobody binds costs nothing to fire.
+ * use, so an event nobody binds costs nothing to fire. A handler that throws
+ * is reported through `reportError()`, which subclasses override to reach
+ * their owner's `onError`.
  *
  * @typeParam E The event map: for each event name, the `[owner, data]` pair
  * handlers receive.
@@ -372,12 +386,13 @@ export class EventHandler<
     const events = this.#events ??= new Map();
     let event = events.get(name);
     if (event === undefined) {
+      const report = (report: ErrorReport): void => this.reportError(report);
       if (this.#isOneTime(name)) {
-        event = new OneTimeEvent<unknown, unknown>(this, name);
+        event = new OneTimeEvent<unknown, unknown>(this, name, report);
         const fired = this.#firedUnseen?.get(name);
         if (fired !== undefined) event.fire(...fired);
       } else if (this.#has(name)) {
-        event = new ManyTimesEvent<unknown, unknown>(this, name);
+        event = new ManyTimesEvent<unknown, unknown>(this, name, report);
         this.#hasManyTimes = true;
       } else {
         throw new TypeError(
@@ -464,6 +479,17 @@ export class EventHandler<
       if (target.onetime && target.fired) continue;
       for (const handler of event.handlers) target.bind(handler);
     }
+  }
+
+  /**
+   * Reports an error that has no caller, such as a handler that threw: by
+   * default as one `console.error` line. Connections, consumers and
+   * producers override it to reach their producer's `onError`.
+   *
+   * @param report What failed, and where.
+   */
+  protected reportError(report: ErrorReport): void {
+    reportTo(undefined, report);
   }
 
   #isOneTime(name: string): boolean {

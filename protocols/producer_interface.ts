@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ErrorHandler } from "../errors.ts";
 import type {
   ConsumerConnection,
   ConsumerFactory,
@@ -14,9 +15,17 @@ import type {
 
 /**
  * What builds consumers for a connection: a producer (server or client). It
- * copies its many-times event handlers onto each consumer it builds.
+ * copies its many-times event handlers onto each consumer it builds, and
+ * receives the errors of their user code.
  */
 export interface ProducerInterface {
+  /**
+   * Receives the errors of user code that has no caller, on the
+   * connections and consumers of this producer: event handlers, consumer
+   * factories, consumers' `dataReceived` and `connectionLost`. Without it,
+   * each is one `console.error` line.
+   */
+  readonly onError?: ErrorHandler | undefined;
   /**
    * Builds a consumer with `factory`, copying the producer's hooks onto it.
    *

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, type ErrorReport } from "../errors.ts";
 import { CONSUMER_EVENTS } from "../internal/event_names.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
-import { kAttach, kFinished } from "./_internal.ts";
+import { reportError as reportTo } from "../internal/report.ts";
+import { kAttach, kFinished, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 
@@ -265,6 +266,23 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
         { cause: error },
       ),
     );
+  }
+
+  /**
+   * Reports an error that has no caller (a handler of this consumer's events
+   * that threw), with the peer's address, through its connection to the
+   * producer's `onError`; one `console.error` line without one.
+   *
+   * @param report What failed, and where.
+   */
+  protected override reportError(report: ErrorReport): void {
+    const address = report.address ?? this.remoteAddr;
+    const full = address === undefined ? report : { ...report, address };
+    const connection = this.#connection as
+      | (ConsumerConnection & { [kReport]?(report: ErrorReport): void })
+      | undefined;
+    if (connection?.[kReport] !== undefined) connection[kReport](full);
+    else reportTo(this.producer?.onError, full);
   }
 
   /**

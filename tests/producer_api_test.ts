@@ -1,7 +1,17 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // The public face of producers and protocols (issue 14): what each class
 // holds, where user code that throws is reported, disposal, idle peers.
-import { assert, assertEquals, assertFalse, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertFalse,
+  assertInstanceOf,
+  assertThrows,
+} from "@std/assert";
+import type { ErrorReport } from "../errors.ts";
+import { DatagramServer } from "../producers/datagram_server.ts";
+import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
+import { EventHandler, ManyTimesEvent } from "../protocols/events.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { ConnectionProducer } from "../producers/connection_producer.ts";
@@ -10,7 +20,7 @@ import { Server } from "../producers/server.ts";
 
 /** Answers each read with "ok" and finishes. */
 class Ok extends ProtocolConsumer {
-  override dataReceived(): void {
+  override dataReceived(_data: Uint8Array): void {
     this.transport!.write(new TextEncoder().encode("ok"));
     this.finished();
   }
@@ -81,4 +91,208 @@ Deno.test("Producer's hooks are exactly the events of a connection and of a cons
   const server = new Server({ consumerFactory: () => new Ok() });
   assertEquals([...server.eventNames.oneTime], ["start", "stop"]);
   assertEquals([...server.eventNames.manyTimes].sort(), expected.sort());
+});
+
+/** A server answering "ok" whose `onError` collects reports. */
+async function reportingServer(
+  consumerFactory: () => ProtocolConsumer = () => new Ok(),
+): Promise<
+  { server: Server; reports: ErrorReport[]; next: () => Promise<ErrorReport> }
+> {
+  const reports: ErrorReport[] = [];
+  let waiter: PromiseWithResolvers<ErrorReport> | undefined;
+  const server = new Server({
+    consumerFactory,
+    onError: (report) => {
+      reports.push(report);
+      waiter?.resolve(report);
+    },
+  });
+  await server.start();
+  const next = () => {
+    waiter = Promise.withResolvers();
+    return waiter.promise;
+  };
+  return { server, reports, next };
+}
+
+/** Writes `text` and reads the two-byte answer ("" at end of stream). */
+async function ask(conn: Deno.Conn, text: string): Promise<string> {
+  await conn.write(new TextEncoder().encode(text));
+  let answer = "";
+  const buf = new Uint8Array(16);
+  for (let n: number | null = 0; answer.length < 2 && n !== null;) {
+    n = await conn.read(buf);
+    answer += new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  }
+  return answer;
+}
+
+/** Reads until end of stream or reset; true once the peer closed. */
+async function closedByPeer(conn: Deno.Conn): Promise<boolean> {
+  const buf = new Uint8Array(64);
+  try {
+    while ((await conn.read(buf)) !== null);
+  } catch (error) {
+    assertInstanceOf(error, Deno.errors.ConnectionReset);
+  }
+  return true;
+}
+
+Deno.test("Server onError receives a hook that threw, with its event and the peer's address; the connection keeps serving", async () => {
+  const { server, next } = await reportingServer();
+  await using _ = server;
+  const failure = new Error("hook broke");
+  server.bindEvent("postRequest", () => {
+    throw failure;
+  });
+  using conn = await Deno.connect({ port: server.port });
+  const reported = next();
+  assertEquals(await ask(conn, "a"), "ok");
+  const report = await reported;
+  assert(report.error === failure);
+  assertEquals(report.source, "event postRequest");
+  assertEquals((report.address as Deno.NetAddr).port, conn.localAddr.port);
+  assertEquals(await ask(conn, "b"), "ok");
+});
+
+Deno.test("Server onError receives what a consumer's dataReceived threw; only that connection is aborted", async () => {
+  const failure = new Error("consumer broke");
+  class Fragile extends Ok {
+    override dataReceived(data: Uint8Array): void {
+      if (data[0] === 0x21) throw failure; // "!"
+      super.dataReceived(data);
+    }
+  }
+  const { server, reports, next } = await reportingServer(() => new Fragile());
+  await using _ = server;
+  using good = await Deno.connect({ port: server.port });
+  using bad = await Deno.connect({ port: server.port });
+  assertEquals(await ask(good, "a"), "ok");
+  const reported = next();
+  await bad.write(new TextEncoder().encode("!"));
+  const report = await reported;
+  assert(report.error === failure);
+  assertEquals(report.source, "dataReceived");
+  assertEquals((report.address as Deno.NetAddr).port, bad.localAddr.port);
+  assert(await closedByPeer(bad));
+  assertEquals(await ask(good, "b"), "ok");
+  assertEquals(reports.length, 1);
+});
+
+Deno.test("Server onError receives what a consumer's connectionLost threw", async () => {
+  const failure = new Error("cleanup broke");
+  class Waiting extends ProtocolConsumer {
+    override dataReceived(): void {}
+    override connectionLost(): void {
+      throw failure;
+    }
+  }
+  const { server, next } = await reportingServer(() => new Waiting());
+  await using _ = server;
+  const received = Promise.withResolvers<void>();
+  server.bindEvent("dataReceived", () => received.resolve());
+  const conn = await Deno.connect({ port: server.port });
+  const port = conn.localAddr.port;
+  await conn.write(new Uint8Array([1]));
+  await received.promise;
+  const reported = next();
+  conn.close();
+  const report = await reported;
+  assert(report.error === failure);
+  assertEquals(report.source, "connectionLost");
+  assertEquals((report.address as Deno.NetAddr).port, port);
+});
+
+Deno.test("Server onError receives a consumer factory that threw, and keeps accepting", async () => {
+  const failure = new Error("factory broke");
+  let calls = 0;
+  const { server, next } = await reportingServer(() => {
+    if (++calls === 1) throw failure;
+    return new Ok();
+  });
+  await using _ = server;
+  using first = await Deno.connect({ port: server.port });
+  const reported = next();
+  await first.write(new Uint8Array([1]));
+  const report = await reported;
+  assert(report.error === failure);
+  assertEquals(report.source, "consumerFactory");
+  assert(await closedByPeer(first));
+  using second = await Deno.connect({ port: server.port });
+  assertEquals(await ask(second, "a"), "ok");
+});
+
+Deno.test("Server and DatagramServer refuse an onError that is not a function", () => {
+  assertThrows(
+    () => new Server({ consumerFactory: () => new Ok(), onError: 1 as never }),
+    TypeError,
+    "onError",
+  );
+  assertThrows(
+    () =>
+      new DatagramServer({
+        protocolFactory: () => new DatagramProtocol(),
+        onError: "x" as never,
+      }),
+    TypeError,
+    "onError",
+  );
+});
+
+Deno.test("DatagramServer onError receives a start handler that threw", async () => {
+  const reports: ErrorReport[] = [];
+  await using server = new DatagramServer({
+    protocolFactory: () => new DatagramProtocol(),
+    onError: (report) => reports.push(report),
+  });
+  const failure = new Error("start hook broke");
+  server.bindEvent("start", () => {
+    throw failure;
+  });
+  await server.start();
+  assertEquals(reports, [{ error: failure, source: "event start" }]);
+});
+
+Deno.test("EventHandler sends a handler's failure to its overridable reportError, sync or async", async () => {
+  type TickEvents = { tick: [owner: Ticker, data: number] };
+  class Ticker extends EventHandler<TickEvents> {
+    reports: ErrorReport[] = [];
+    constructor() {
+      super({ oneTime: [], manyTimes: ["tick"] });
+    }
+    protected override reportError(report: ErrorReport): void {
+      this.reports.push(report);
+    }
+  }
+  const ticker = new Ticker();
+  const failure = new Error("sync");
+  ticker.bindEvent("tick", () => {
+    throw failure;
+  });
+  ticker.bindEvent("tick", () => Promise.reject(new Error("async")));
+  assert(ticker.fireEvent("tick", 1) === failure);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(
+    ticker.reports.map((r) => [r.source, (r.error as Error).message]),
+    [
+      ["event tick", "sync"],
+      ["event tick", "async"],
+    ],
+  );
+});
+
+Deno.test("ManyTimesEvent reports a handler's failure to the onError it was built with", () => {
+  const reports: ErrorReport[] = [];
+  const event = new ManyTimesEvent<string, number>(
+    "owner",
+    "tick",
+    (report) => reports.push(report),
+  );
+  const failure = new Error("x");
+  event.bind(() => {
+    throw failure;
+  });
+  event.fire(1);
+  assertEquals(reports, [{ error: failure, source: "event tick" }]);
 });

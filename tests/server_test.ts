@@ -6,7 +6,11 @@ import {
   assertInstanceOf,
   assertRejects,
 } from "@std/assert";
-import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorReport,
+  TimeoutError,
+} from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
 import { Server } from "../producers/server.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
@@ -210,9 +214,11 @@ Deno.test("Server hooks see the consumer that handled the request and its result
   assertEquals(results, [8, 9]);
 });
 
-Deno.test("Server closes a connection whose message exceeds the maximum size, and serves others", async () => {
+Deno.test("Server closes a connection whose message exceeds the maximum size, reports it to onError, and serves others", async () => {
+  const reports: ErrorReport[] = [];
   await using server = await startEchoServer({
     consumerFactory: () => new EchoServerConsumer({ maxSize: 1024 }),
+    onError: (report) => reports.push(report),
   });
   const lost: (Error | undefined)[] = [];
   server.bindEvent("connectionLost", (_connection, error) => lost.push(error));
@@ -223,6 +229,9 @@ Deno.test("Server closes a connection whose message exceeds the maximum size, an
   await waitFor(() => lost.length === 1);
   assertEquals(lost[0]?.name, "ProtocolError");
   assert(lost[0]?.message.includes("exceeds the maximum size of 1024 bytes"));
+  assertEquals(reports.map((r) => [r.source, r.error]), [
+    ["dataReceived", lost[0]],
+  ]);
   assertEquals(await echo(good, "fine"), "fine\r\n\r\n");
   good.close();
   bad.close();
