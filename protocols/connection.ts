@@ -396,6 +396,19 @@ export class Connection
   }
 
   /**
+   * Closes the connection (flushing buffered writes) and waits until it is
+   * closed: `await using connection = ...` closes it at the end of the
+   * block. A connection never given to a transport has nothing to close.
+   *
+   * @returns A promise settled once closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.#transport === undefined) return Promise.resolve();
+    this.close();
+    return this.closed;
+  }
+
+  /**
    * Closes the connection at once, dropping buffered writes.
    *
    * @param error The cause, passed on to the consumer.

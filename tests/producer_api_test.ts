@@ -17,6 +17,7 @@ import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { ConnectionProducer } from "../producers/connection_producer.ts";
 import { Producer } from "../producers/producer.ts";
 import { Server } from "../producers/server.ts";
+import { connect } from "../transports/connect.ts";
 
 /** Answers each read with "ok" and finishes. */
 class Ok extends ProtocolConsumer {
@@ -295,4 +296,25 @@ Deno.test("ManyTimesEvent reports a handler's failure to the onError it was buil
   });
   event.fire(1);
   assertEquals(reports, [{ error: failure, source: "event tick" }]);
+});
+
+Deno.test("Connection closes and awaits closed at the end of an await using block", async () => {
+  await using server = new Server({ consumerFactory: () => new Ok() });
+  await server.start();
+  const serverLost = Promise.withResolvers<void>();
+  server.bindEvent("connectionLost", () => serverLost.resolve());
+  let outside: Connection;
+  {
+    await using connection = (await connect(() => new Connection(), {
+      port: server.port,
+    }))[1];
+    outside = connection;
+    assertFalse(connection.isClosed);
+  }
+  assert(outside.isClosed);
+  await serverLost.promise;
+  {
+    // Never connected: nothing to close, disposal settles at once.
+    await using _idle = new Connection();
+  }
 });
