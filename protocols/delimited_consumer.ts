@@ -31,7 +31,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
  * across reads, hands the whole message to `messageReceived()`, finishes with
  * what that returns, and passes the bytes after the delimiter on to the next
  * consumer (pipelining). A message longer than `maxSize` is a
- * `ProtocolError` that closes the connection.
+ * `ProtocolError` that closes the connection. On a server, a peer that stops
+ * sending mid-message is closed by the idle timeout (`waitingForRequest`).
  *
  * @typeParam Req The request type (client side).
  * @typeParam Res The result of `messageReceived()`.
@@ -80,6 +81,18 @@ export abstract class DelimitedConsumer<Req = unknown, Res = unknown>
   /** The most bytes a message may have, delimiter included. */
   get maxSize(): number {
     return this.#maxSize;
+  }
+
+  /**
+   * On the server side (a consumer started with no request): true while it
+   * holds part of a message and awaits the rest, so the connection's idle
+   * timeout closes a peer that stalls mid-message. A client's consumer
+   * (started with a request) never is: a partial response is a request in
+   * flight.
+   */
+  override get waitingForRequest(): boolean {
+    return this.#chunks !== undefined && !this.hasFinished &&
+      this.request === undefined;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 import type { ErrorReport } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
+import { DelimitedConsumer } from "../protocols/delimited_consumer.ts";
 import { EventHandler, ManyTimesEvent } from "../protocols/events.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
@@ -317,4 +318,47 @@ Deno.test("Connection closes and awaits closed at the end of an await using bloc
     // Never connected: nothing to close, disposal settles at once.
     await using _idle = new Connection();
   }
+});
+
+/** A line consumer: answers each line with its length. */
+class LineLength extends DelimitedConsumer<string, number> {
+  constructor() {
+    super(new Uint8Array([10]));
+  }
+  override startRequest(): void {}
+  override messageReceived(message: Uint8Array): number {
+    this.transport?.write(new TextEncoder().encode(`${message.length - 1}\n`));
+    return message.length - 1;
+  }
+}
+
+Deno.test("DelimitedConsumer waits for its request while it holds part of a message, on the server side only", () => {
+  const server = new LineLength();
+  assertFalse(server.waitingForRequest);
+  server.dataReceived(new TextEncoder().encode("ab"));
+  assert(server.waitingForRequest);
+  server.dataReceived(new TextEncoder().encode("c\n"));
+  assertFalse(server.waitingForRequest);
+  const client = new LineLength();
+  client.start("request");
+  client.dataReceived(new TextEncoder().encode("ab"));
+  assertFalse(client.waitingForRequest);
+});
+
+Deno.test("Server idleTimeout closes a peer that stalls mid-message of a DelimitedConsumer", async () => {
+  await using server = new Server({
+    consumerFactory: () => new LineLength(),
+    idleTimeout: 100,
+  });
+  await server.start();
+  using conn = await Deno.connect({ port: server.port });
+  await conn.write(new TextEncoder().encode("abc\nhalf a li"));
+  const answer = new Uint8Array(2);
+  assertEquals(await conn.read(answer), 2);
+  assertEquals(new TextDecoder().decode(answer), "3\n");
+  const limit = Promise.withResolvers<boolean>();
+  const timer = setTimeout(() => limit.resolve(false), 5000);
+  const closed = await Promise.race([closedByPeer(conn), limit.promise]);
+  clearTimeout(timer);
+  assert(closed, "the stalled peer was not closed within 5 s");
 });
