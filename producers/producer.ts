@@ -109,9 +109,15 @@ export class Producer<
     ProducerEvents,
   OneTime extends EventName<E> = never,
 > extends EventHandler<E, OneTime> implements ProducerInterface {
-  #connectionFactory: ConnectionFactory;
-  #timeout: number;
-  #onError: ErrorHandler | undefined;
+  /** Builds each connection. */
+  readonly connectionFactory: ConnectionFactory;
+  /**
+   * The idle timeout of each connection, in milliseconds; 0 or `Infinity`
+   * for none.
+   */
+  readonly idleTimeout: number;
+  /** Receives the errors of user code that has no caller, if set. */
+  readonly onError: ErrorHandler | undefined;
 
   /**
    * Builds a producer.
@@ -134,40 +140,21 @@ export class Producer<
       ],
     });
     checkObject("options", options);
-    const timeout = optional(
+    this.idleTimeout = optional(
       options.idleTimeout,
       0,
       (v) => checkDuration("idleTimeout", v),
     );
-    if (options.connectionFactory !== undefined) {
-      checkFunction("connectionFactory", options.connectionFactory);
-    }
-    this.#connectionFactory = options.connectionFactory ??
-      ((connectionOptions) => new Connection(connectionOptions));
-    this.#timeout = timeout;
-    this.#onError = optional(
+    this.connectionFactory = optional(
+      options.connectionFactory,
+      (connectionOptions) => new Connection(connectionOptions),
+      (v) => checkFunction<ConnectionFactory>("connectionFactory", v),
+    );
+    this.onError = optional(
       options.onError,
       undefined,
       (v) => checkFunction<ErrorHandler>("onError", v),
     );
-  }
-
-  /** Builds each connection. */
-  get connectionFactory(): ConnectionFactory {
-    return this.#connectionFactory;
-  }
-
-  /**
-   * The idle timeout of each connection, in milliseconds; 0 or `Infinity`
-   * for none.
-   */
-  get idleTimeout(): number {
-    return this.#timeout;
-  }
-
-  /** Receives the errors of user code that has no caller, if set. */
-  get onError(): ErrorHandler | undefined {
-    return this.#onError;
   }
 
   /**
@@ -188,11 +175,11 @@ export class Producer<
     if (consumerFactory !== undefined) {
       checkFunction("consumerFactory", consumerFactory);
     }
-    const connection = this.#connectionFactory({
+    const connection = this.connectionFactory({
       session,
       consumerFactory,
       producer: this,
-      idleTimeout: this.#timeout,
+      idleTimeout: this.idleTimeout,
     });
     connection.copyManyTimesEvents(this);
     return connection;
@@ -219,7 +206,7 @@ export class Producer<
    * @param report What failed, and where.
    */
   protected override reportError(report: ErrorReport): void {
-    reportTo(this.#onError, report);
+    reportTo(this.onError, report);
   }
 
   /**

@@ -150,9 +150,16 @@ export interface ServerCloseOptions {
  * ```
  */
 export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
+  /** The server's name, for messages. */
+  readonly name: string;
+  /** The factory of the consumers. */
+  readonly consumerFactory: ConsumerFactory;
+  /**
+   * The most connections open at once; 0 or `Infinity` for no limit. At the
+   * limit the server stops accepting until a connection ends.
+   */
+  readonly maxConnections: number;
   #options: ServerOptions;
-  #name: string;
-  #maxConnections: number;
   #listener: SocketListener<Connection> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -181,26 +188,9 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       { oneTime: ["start", "stop"], manyTimes: [] },
     );
     this.#options = options;
-    this.#name = options.name ?? "server";
-    this.#maxConnections = options.maxConnections ?? 0;
-  }
-
-  /**
-   * The most connections open at once; 0 or `Infinity` for no limit. At the
-   * limit the server stops accepting until a connection ends.
-   */
-  get maxConnections(): number {
-    return this.#maxConnections;
-  }
-
-  /** The server's name, for messages. */
-  get name(): string {
-    return this.#name;
-  }
-
-  /** The factory of the consumers. */
-  get consumerFactory(): ConsumerFactory {
-    return this.#options.consumerFactory;
+    this.name = options.name ?? "server";
+    this.consumerFactory = options.consumerFactory;
+    this.maxConnections = options.maxConnections ?? 0;
   }
 
   /**
@@ -210,7 +200,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    */
   get localAddr(): Deno.Addr {
     if (this.#listener === undefined) {
-      throw new Error(`Cannot get the address of ${this.#name}: not started`);
+      throw new Error(`Cannot get the address of ${this.name}: not started`);
     }
     return this.#listener.localAddr;
   }
@@ -225,7 +215,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
     const address = this.localAddr;
     if (!("port" in address)) {
       throw new Error(
-        `Cannot get the port of ${this.#name}: it listens on ${
+        `Cannot get the port of ${this.name}: it listens on ${
           formatAddress(address)
         }`,
       );
@@ -255,7 +245,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   start(): Promise<void> {
     if (this.#closing !== undefined) {
       return Promise.reject(
-        new Error(`Cannot start ${this.#name}: it was closed`),
+        new Error(`Cannot start ${this.name}: it was closed`),
       );
     }
     if (this.#listener === undefined) {
@@ -321,7 +311,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
 
   /** Builds the connection (the protocol) for an accepted socket. */
   #accept(): Connection {
-    const connection = this.newConnection(this.#options.consumerFactory);
+    const connection = this.newConnection(this.consumerFactory);
     const max = this.maxConnections;
     if (max > 0 && this.concurrentConnections >= max) {
       this.#listener?.pauseAccepting();
@@ -355,7 +345,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
     timer.clear();
     if (!done) {
       const error = new TimeoutError(
-        `Server ${this.#name} closed with requests still in flight after ` +
+        `Server ${this.name} closed with requests still in flight after ` +
           `${timeout} ms`,
       );
       for (const connection of this.connections) connection.abort(error);

@@ -127,10 +127,13 @@ export interface ConnectionOptions {
 export class Connection
   extends EventHandler<ConnectionEvents, ConnectionOneTimeEvents>
   implements ProtocolInterface, ConsumerConnection {
-  #session: number;
-  #producer: ProducerInterface | undefined;
+  /** The connection's number, given by its producer. */
+  readonly session: number;
+  /** The producer that made the connection, if any. */
+  readonly producer: ProducerInterface | undefined;
+  /** The idle timeout in milliseconds; 0 or `Infinity` for none. */
+  readonly idleTimeout: number;
   #consumerFactory: ConsumerFactory | undefined;
-  #timeout: number;
   /** The idle timer, while armed (never with no idle timeout). */
   #timer: Timer | undefined;
   #lastActivity = 0;
@@ -156,32 +159,22 @@ export class Connection
   constructor(options: ConnectionOptions = {}) {
     super(CONNECTION_EVENTS);
     checkObject("options", options);
-    this.#session = optional(
+    this.session = optional(
       options.session,
       1,
       (v) => checkInteger("session", v, 1),
     );
-    this.#producer = optional(options.producer, undefined, checkProducer);
+    this.producer = optional(options.producer, undefined, checkProducer);
     this.#consumerFactory = optional(
       options.consumerFactory,
       undefined,
       (v) => checkFunction<ConsumerFactory>("consumerFactory", v),
     );
-    this.#timeout = optional(
+    this.idleTimeout = optional(
       options.idleTimeout,
       0,
       (v) => checkDuration("idleTimeout", v),
     );
-  }
-
-  /** The connection's number, given by its producer. */
-  get session(): number {
-    return this.#session;
-  }
-
-  /** The producer that made the connection, if any. */
-  get producer(): ProducerInterface | undefined {
-    return this.#producer;
   }
 
   /** The transport, once connected. */
@@ -212,11 +205,6 @@ export class Connection
   /** The factory of the consumers this connection builds. */
   get consumerFactory(): ConsumerFactory | undefined {
     return this.#consumerFactory;
-  }
-
-  /** The idle timeout in milliseconds; 0 or `Infinity` for none. */
-  get idleTimeout(): number {
-    return this.#timeout;
   }
 
   /** Whether the connection has been lost. */
@@ -330,7 +318,7 @@ export class Connection
         this.reportError({ error: thrown, source: "connectionLost" });
       }
     }
-    this.#producer?.forgetConnection?.(this);
+    this.producer?.forgetConnection?.(this);
     this.fireEvent("connectionLost", error);
     this.#closed?.resolve();
   }
@@ -426,7 +414,7 @@ export class Connection
   protected override reportError(report: ErrorReport): void {
     const address = report.address ?? this.remoteAddr;
     const full = address === undefined ? report : { ...report, address };
-    reportTo(this.#producer?.onError, full);
+    reportTo(this.producer?.onError, full);
   }
 
   /**
@@ -461,7 +449,7 @@ export class Connection
     }
     let consumer: ProtocolConsumer;
     try {
-      consumer = this.#producer?.buildConsumer(factory) ?? factory();
+      consumer = this.producer?.buildConsumer(factory) ?? factory();
     } catch (error) {
       this.#fail("consumerFactory", error);
       return undefined;
@@ -490,7 +478,7 @@ export class Connection
    * connection is open and no timer runs yet.
    */
   #armIdle(): void {
-    const timeout = this.#timeout;
+    const timeout = this.idleTimeout;
     if (timeout === 0 || timeout === Infinity || this.#lost) return;
     this.#lastActivity = Date.now();
     this.#timer ??= setTimer(this.#onIdle, timeout);
@@ -510,11 +498,11 @@ export class Connection
     if (inFlight) {
       // Not idle: look again later. Finishing the request counts idle time
       // from its end.
-      this.#timer = setTimer(this.#onIdle, this.#timeout);
+      this.#timer = setTimer(this.#onIdle, this.idleTimeout);
       return;
     }
     const idle = Date.now() - this.#lastActivity;
-    if (idle >= this.#timeout) {
+    if (idle >= this.idleTimeout) {
       const unsent = this.#transport?.getWriteBufferSize() ?? 0;
       if (unsent === 0) {
         this.close();
@@ -525,11 +513,11 @@ export class Connection
       this.abort(
         new TimeoutError(
           `Connection to ${formatAddress(this.remoteAddr)} idle for ` +
-            `${this.#timeout} ms with ${unsent} bytes it does not read`,
+            `${this.idleTimeout} ms with ${unsent} bytes it does not read`,
         ),
       );
     } else {
-      this.#timer = setTimer(this.#onIdle, this.#timeout - idle);
+      this.#timer = setTimer(this.#onIdle, this.idleTimeout - idle);
     }
   };
 }
