@@ -162,6 +162,9 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   #options: ServerOptions;
   #listener: SocketListener<Connection> | undefined;
   #closing: Promise<void> | undefined;
+  #isClosed = false;
+  /** Made on first use of `closed`. */
+  #closed: PromiseWithResolvers<void> | undefined;
 
   /**
    * Builds a server; `start()` makes it listen.
@@ -229,6 +232,18 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    */
   get accepting(): boolean {
     return this.#listener?.isAccepting() ?? false;
+  }
+
+  /**
+   * Settles (never rejects) once `close()` has finished: every connection
+   * closed and `stop` fired. Pending until `close()` is called.
+   */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#isClosed) this.#closed.resolve();
+    }
+    return this.#closed.promise;
   }
 
   /**
@@ -352,6 +367,8 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       await closed;
     }
     this.fireEvent("stop", this);
+    this.#isClosed = true;
+    this.#closed?.resolve();
   }
 }
 

@@ -362,3 +362,17 @@ Deno.test("Server idleTimeout closes a peer that stalls mid-message of a Delimit
   clearTimeout(timer);
   assert(closed, "the stalled peer was not closed within 5 s");
 });
+
+Deno.test("Server.closed settles once close() has finished, stop fired", async () => {
+  const server = new Server({ consumerFactory: () => new Ok() });
+  await server.start();
+  const order: string[] = [];
+  server.bindEvent("stop", () => order.push("stop"));
+  const closed = server.closed.then(() => order.push("closed"));
+  using conn = await Deno.connect({ port: server.port });
+  assertEquals(await ask(conn, "a"), "ok");
+  await server.close({ gracePeriod: 1000 });
+  await closed;
+  assertEquals(order, ["stop", "closed"]);
+  await server.closed;
+});
