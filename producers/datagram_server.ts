@@ -60,6 +60,7 @@ export interface DatagramServerOptions {
  * ```ts
  * import { DatagramServer } from "@pulsar/net/producers";
  * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
  * class Echo extends DatagramProtocol {
  *   override datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void {
@@ -68,7 +69,18 @@ export interface DatagramServerOptions {
  * }
  * await using server = new DatagramServer({ protocolFactory: () => new Echo() });
  * await server.start();
- * console.log(server.localAddr.port > 0); // true
+ * const peer = Deno.listenDatagram({
+ *   transport: "udp",
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ * });
+ * try {
+ *   await peer.send(new TextEncoder().encode("ping"), server.localAddr);
+ *   const [reply] = await peer.receive();
+ *   assertEquals(new TextDecoder().decode(reply), "ping");
+ * } finally {
+ *   peer.close();
+ * }
  * ```
  */
 export class DatagramServer

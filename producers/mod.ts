@@ -4,19 +4,25 @@
  * one `ProtocolConsumer` per request, `DatagramServer` serves UDP;
  * `Producer` and `ConnectionProducer` are their bases.
  *
- * @example A server on a free port
+ * @example An echo server on a free port
  * ```ts
  * import { Server } from "@pulsar/net/producers";
  * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
- * class Drop extends ProtocolConsumer {
- *   override dataReceived(): void {
+ * class Echo extends ProtocolConsumer {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
  *     this.finished();
  *   }
  * }
- * await using server = new Server({ consumerFactory: () => new Drop() });
+ * await using server = new Server({ consumerFactory: () => new Echo() });
  * await server.start();
- * console.log(`listening on port ${server.port}`);
+ * using conn = await Deno.connect({ port: server.port });
+ * await conn.write(new Uint8Array([42]));
+ * const reply = new Uint8Array(1);
+ * await conn.read(reply);
+ * assertEquals(reply[0], 42);
  * ```
  *
  * @module

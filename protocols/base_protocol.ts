@@ -14,16 +14,31 @@ import type {
  * The callbacks every transport makes on its protocol, as no-ops to
  * override. `connectionMade` keeps the transport in `transport`.
  *
- * @example Log a connection's life
+ * @example The callbacks a transport makes, on a protocol built on it
  * ```ts
- * import { BaseProtocol } from "@pulsar/net/protocols";
+ * import { connect, listen, type SocketTransport } from "@pulsar/net/transports";
+ * import { BaseProtocol, Protocol } from "@pulsar/net/protocols";
+ * import { assert, assertEquals } from "@std/assert";
  *
- * class Logger extends BaseProtocol {
+ * class Life extends Protocol {
+ *   seen: string[] = [];
+ *   override connectionMade(transport: SocketTransport): void {
+ *     super.connectionMade(transport); // keeps it in `transport`
+ *     this.seen.push("made");
+ *   }
  *   override connectionLost(error?: Error): void {
- *     console.log("lost", error?.message ?? "cleanly");
+ *     this.seen.push(`lost ${error?.message ?? "cleanly"}`);
  *   }
  * }
- * new Logger().connectionLost();
+ *
+ * await using listener = listen(() => new Protocol(), { port: 0 });
+ * const [transport, life] = await connect(() => new Life(), {
+ *   port: listener.port,
+ * });
+ * assert(life instanceof BaseProtocol && life.transport === transport);
+ * transport.close();
+ * await transport.closed;
+ * assertEquals(life.seen, ["made", "lost cleanly"]);
  * ```
  */
 export class BaseProtocol implements BaseProtocolInterface {

@@ -37,23 +37,32 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
  * @typeParam Req The request type (client side).
  * @typeParam Res The result of `messageReceived()`.
  *
- * @example A line consumer that answers with the line's length
+ * @example A line server that answers with each line's length
  * ```ts
+ * import { Server } from "@pulsar/net/producers";
  * import { DelimitedConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
  * class LineLength extends DelimitedConsumer<undefined, number> {
  *   constructor() {
  *     super(new Uint8Array([10]), { maxSize: 1024 }); // "\n"
  *   }
  *   override messageReceived(message: Uint8Array): number {
- *     this.transport?.write(new TextEncoder().encode(`${message.length - 1}\n`));
- *     return message.length - 1;
+ *     const length = message.length - 1;
+ *     this.transport!.write(new TextEncoder().encode(`${length}\n`));
+ *     return length;
  *   }
  * }
  *
- * const consumer = new LineLength();
- * const rest = consumer.dataReceived(new TextEncoder().encode("abc\nnext"));
- * console.log(await consumer.onFinished, rest); // 3, the bytes of "next"
+ * await using server = new Server({ consumerFactory: () => new LineLength() });
+ * await server.start();
+ * using conn = await Deno.connect({ port: server.port });
+ * // Sent in two parts: the consumer joins them.
+ * await conn.write(new TextEncoder().encode("hel"));
+ * await conn.write(new TextEncoder().encode("lo\n"));
+ * const reply = new Uint8Array(2);
+ * await conn.read(reply);
+ * assertEquals(new TextDecoder().decode(reply), "5\n");
  * ```
  */
 export abstract class DelimitedConsumer<Req = unknown, Res = unknown>

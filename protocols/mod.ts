@@ -5,17 +5,29 @@
  * stream's bytes to one `ProtocolConsumer` per request; `EventHandler` gives
  * them all typed, awaitable events.
  *
- * @example A consumer per request on a connection
+ * @example A consumer per request on each accepted connection
  * ```ts
+ * import { listen } from "@pulsar/net/transports";
  * import { Connection, ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
- * class Ignore extends ProtocolConsumer {
- *   override dataReceived(): void {
+ * class Shout extends ProtocolConsumer {
+ *   override dataReceived(data: Uint8Array): void {
+ *     const text = new TextDecoder().decode(data).toUpperCase();
+ *     this.transport!.write(new TextEncoder().encode(text));
  *     this.finished();
  *   }
  * }
- * const connection = new Connection({ consumerFactory: () => new Ignore() });
- * console.log(connection.processed); // 0
+ *
+ * await using listener = listen(
+ *   () => new Connection({ consumerFactory: () => new Shout() }),
+ *   { port: 0 },
+ * );
+ * using conn = await Deno.connect({ port: listener.port });
+ * await conn.write(new TextEncoder().encode("hi"));
+ * const reply = new Uint8Array(2);
+ * await conn.read(reply);
+ * assertEquals(new TextDecoder().decode(reply), "HI");
  * ```
  *
  * @module

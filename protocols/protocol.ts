@@ -21,25 +21,25 @@ import { BaseProtocol } from "./base_protocol.ts";
  * import { Protocol } from "@pulsar/net/protocols";
  * import { assertEquals } from "@std/assert";
  *
+ * const collected = Promise.withResolvers<string>();
  * class Collect extends Protocol {
- *   text = "";
+ *   #text = "";
  *   override dataReceived(data: Uint8Array): void {
- *     this.text += new TextDecoder().decode(data);
+ *     this.#text += new TextDecoder().decode(data);
+ *   }
+ *   override connectionLost(): void {
+ *     collected.resolve(this.#text);
  *   }
  * }
  *
- * let server: Collect | undefined;
- * await using listener = listen(() => server = new Collect(), { port: 0 });
+ * await using listener = listen(() => new Collect(), { port: 0 });
  * const [transport] = await connect(() => new Protocol(), {
  *   port: listener.port,
  * });
  * transport.write(new TextEncoder().encode("hello"));
  * transport.close();
  * await transport.closed;
- * while (!server?.transport?.isClosing()) {
- *   await new Promise((r) => setTimeout(r, 1));
- * }
- * assertEquals(server.text, "hello");
+ * assertEquals(await collected.promise, "hello");
  * ```
  */
 export class Protocol extends BaseProtocol implements ProtocolInterface {

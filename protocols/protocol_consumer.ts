@@ -70,7 +70,9 @@ export type ConsumerOneTimeEvents = "preRequest" | "postRequest";
  *
  * @example A line-echo server consumer
  * ```ts
+ * import { Server } from "@pulsar/net/producers";
  * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
  * class EchoLine extends ProtocolConsumer<undefined, string> {
  *   #line = "";
@@ -81,12 +83,20 @@ export type ConsumerOneTimeEvents = "preRequest" | "postRequest";
  *     if (end < 0) return;
  *     this.transport!.write(new TextEncoder().encode(this.#line));
  *     this.finished(this.#line);
- *     return data.subarray(end + 1);
+ *     return data.subarray(end + 1); // the next request's bytes
  *   }
  * }
- * const consumer = new EchoLine();
- * consumer.finished("done");
- * console.log(await consumer.onFinished);
+ *
+ * await using server = new Server({ consumerFactory: () => new EchoLine() });
+ * await server.start();
+ * const lines: unknown[] = [];
+ * server.bindEvent("postRequest", (_consumer, line) => lines.push(line));
+ * using conn = await Deno.connect({ port: server.port });
+ * await conn.write(new TextEncoder().encode("hi\n"));
+ * const reply = new Uint8Array(3);
+ * await conn.read(reply);
+ * assertEquals(new TextDecoder().decode(reply), "hi\n");
+ * assertEquals(lines, ["hi\n"]);
  * ```
  */
 export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
