@@ -1,6 +1,7 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 /**
- * `ConnectionProducer`: a producer that keeps track of its connections.
+ * `ConnectionProducer`: a producer that keeps track of its connections (the
+ * server side).
  *
  * @module
  */
@@ -11,9 +12,10 @@ import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
 import { Producer, type ProducerEvents } from "./producer.ts";
 
 /**
- * A producer that numbers and tracks the connections it creates: `sessions`
- * counts them, `connections` holds the live ones, `requestsProcessed` counts
- * the consumers they have finished.
+ * A producer that numbers and tracks the connections it creates, as a
+ * server does: `sessions` counts them, `connections` holds the live ones,
+ * `requestsProcessed` counts the consumers they have finished, and
+ * `closeConnections()` closes them all.
  *
  * @typeParam E The event map, the producer hooks included.
  * @typeParam OneTime The names of its one-time events.

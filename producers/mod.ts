@@ -1,8 +1,10 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 /**
  * Producers build connections and consumers: `Server` (TCP, Unix, TLS) runs
- * one `ProtocolConsumer` per request, `DatagramServer` serves UDP;
- * `Producer` and `ConnectionProducer` are their bases.
+ * one `ProtocolConsumer` per request, `DatagramServer` serves UDP.
+ * `Producer` is what servers and clients share (connection factory, idle
+ * timeout, hooks, `onError`); `ConnectionProducer` adds a server's tracking
+ * of its connections.
  *
  * @example An echo server on a free port
  * ```ts

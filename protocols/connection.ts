@@ -89,7 +89,13 @@ export interface ConnectionOptions {
  *   keeps reading while its request is written: the peer may answer as it
  *   reads, and stop reading if its answer is not read;
  * - a lost connection reaches the current consumer, which then fails with
- *   `ConnectionClosedError` if it had not finished.
+ *   `ConnectionClosedError` if it had not finished;
+ * - what user code throws with no caller to catch it (the consumer factory,
+ *   a consumer's `dataReceived` or `connectionLost`, an event handler) is
+ *   reported to the producer's `onError` with the peer's address, and costs
+ *   this connection at most (a throwing event handler costs nothing).
+ *
+ * `await using` closes the connection at the end of the block.
  *
  * @example A server connection per accepted socket
  * ```ts
