@@ -5,7 +5,12 @@ import {
   assertInstanceOf,
   assertRejects,
 } from "@std/assert";
-import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorHandler,
+  type ErrorReport,
+  ProtocolError,
+} from "../errors.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { listen, type SocketListener } from "../transports/listen.ts";
@@ -49,6 +54,7 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
 function serve<C extends ProtocolConsumer>(
   consumerFactory: () => C,
   timeout = 0,
+  onError?: ErrorHandler,
 ): {
   listener: SocketListener<Connection>;
   connections: Connection[];
@@ -65,6 +71,7 @@ function serve<C extends ProtocolConsumer>(
       },
       session: connections.length + 1,
       idleTimeout: timeout,
+      producer: { buildConsumer: (factory) => factory(), onError },
     });
     connections.push(connection);
     return connection;
@@ -177,13 +184,18 @@ Deno.test("Connection re-arms its idle timeout on every read while its consumer 
   conn.close();
 });
 
-Deno.test("Connection aborts with ProtocolError when a consumer returns bytes before it finished", async () => {
+Deno.test("Connection aborts with ProtocolError, reported to onError, when a consumer returns bytes before it finished", async () => {
   class Sloppy extends ProtocolConsumer {
     override dataReceived(data: Uint8Array): Uint8Array {
       return data.subarray(1);
     }
   }
-  const { listener, connections } = serve(() => new Sloppy());
+  const reports: ErrorReport[] = [];
+  const { listener, connections } = serve(
+    () => new Sloppy(),
+    0,
+    (report) => reports.push(report),
+  );
   await using _ = listener;
   const conn = await rawClient(listener);
   const lost = Promise.withResolvers<Error | undefined>();
@@ -199,6 +211,9 @@ Deno.test("Connection aborts with ProtocolError when a consumer returns bytes be
     error!.message,
     "Consumer Sloppy returned 2 bytes before it finished",
   );
+  assertEquals(reports.map((r) => [r.source, r.error]), [
+    ["dataReceived", error],
+  ]);
   conn.close();
 });
 
