@@ -20,6 +20,7 @@ import {
 import {
   ConnectionClosedError,
   ConnectionRefusedError,
+  NetError,
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
@@ -157,6 +158,19 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * copy of those settings. A request whose signal is aborted before it is
  * written is never written.
  *
+ * A request fails in one of two ways, and its connection follows:
+ *
+ * - An error reply: the consumer finished with an error
+ *   (`finished(undefined, error)`) that is not a `NetError`. The peer
+ *   answered and the stream is in step, so the connection goes back to the
+ *   pool; the request rejects with that error.
+ * - A broken stream: the consumer threw (from `dataReceived`, or while it
+ *   started: a `preRequest` hook or `startRequest()`, which may have written
+ *   half a request), it finished with a `NetError` (a `ProtocolError` for
+ *   bytes that are no reply), the connection closed or was reset, or the
+ *   request timed out or was aborted. The connection is closed, never
+ *   reused.
+ *
  * A pooled connection found closed by the server before any byte of the
  * response arrived is retried on a new one, at most `maxReconnect` times. A
  * reset or any other failure mid-request is never retried (the request may
@@ -256,7 +270,7 @@ export class Client<Res = unknown>
     return total;
   }
 
-  /** The requests that got their response. */
+  /** The requests answered by the peer, error replies included. */
   override get requestsProcessed(): number {
     return this.#requestsProcessed;
   }
@@ -305,10 +319,13 @@ export class Client<Res = unknown>
    * Runs `request` on a pooled connection with a new consumer and resolves
    * with the consumer's result. The connection comes from the pool of the
    * request's address and TLS settings. A request whose signal is aborted
-   * before it is written is not written.
+   * before it is written is not written. After an error reply (the consumer
+   * finished with an error that is not a `NetError`) the connection goes
+   * back to the pool; after any other failure it is closed.
    *
    * @param request The request.
    * @returns The consumer's result.
+   * @throws {Error} The consumer's error reply.
    * @throws {TimeoutError} If the request's (or the client's) timeout
    * elapses first.
    * @throws {ConnectionRefusedError} If no connection could be opened.
@@ -356,11 +373,21 @@ export class Client<Res = unknown>
         }
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
+        const exchange = this.#start(connection, request);
         let result: Res;
         try {
-          result = await this.#start(connection, request, limit.signal);
+          result = await (limit.signal === undefined
+            ? exchange.finished
+            : abortable(exchange.finished, limit.signal));
         } catch (error) {
-          if (limit.signal?.aborted) connection.abort(limit.signal.reason);
+          if (limit.signal?.aborted) {
+            connection.abort(limit.signal.reason);
+          } else if (isErrorReply(exchange, error)) {
+            // The peer answered, with an error: the stream is intact.
+            this.#requestsProcessed++;
+            pool.release(connection);
+            throw error;
+          }
           pool.release(connection, DISCARD);
           const closedUnanswered = error instanceof ConnectionClosedError &&
             error.cause === undefined &&
@@ -412,23 +439,21 @@ export class Client<Res = unknown>
     return this.close();
   }
 
-  /** Runs a new consumer for `request`; returns the promise of its result. */
-  #start(
-    connection: Connection,
-    request: Request,
-    signal: AbortSignal | undefined,
-  ): Promise<Res> {
+  /** Runs a new consumer for `request`. */
+  #start(connection: Connection, request: Request): Exchange<Res> {
     const consumer = this.buildConsumer(this.#consumerFactory);
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
     connection.setConsumer(consumer);
     consumer.start(request);
-    const finished = consumer.onFinished as Promise<Res>;
-    // Only a request with a time limit or a signal can be cut short.
-    return signal === undefined
-      ? finished
-      : abortable(finished, signal) as Promise<Res>;
+    return {
+      consumer,
+      // Finished already: a preRequest hook or startRequest() failed, or
+      // the request needs no answer.
+      startFailed: consumer.hasFinished,
+      finished: consumer.onFinished as Promise<Res>,
+    };
   }
 
   #pool(request: Request): ConnectionPool {
@@ -499,6 +524,26 @@ export class Client<Res = unknown>
     }
     return connection;
   }
+}
+
+/** A request's consumer, running on its connection. */
+interface Exchange<Res> {
+  consumer: ProtocolConsumer;
+  /** Whether the consumer finished while it started. */
+  startFailed: boolean;
+  /** The consumer's result. */
+  finished: Promise<Res>;
+}
+
+/**
+ * Whether `error`, which the request failed with, is an error reply: the
+ * consumer finished with it (it was not cut short), after it had started,
+ * and it is not one of the module's errors, which all mean a broken stream
+ * (a `ProtocolError`, a `ConnectionClosedError`, a `TimeoutError`...).
+ */
+function isErrorReply(exchange: Exchange<unknown>, error: unknown): boolean {
+  return exchange.consumer.hasFinished && !exchange.startFailed &&
+    !(error instanceof NetError);
 }
 
 function sameAddress(a: TargetAddress, b: RequestAddress): boolean {

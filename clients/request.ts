@@ -56,7 +56,10 @@ export interface RequestOptions {
   /** Aborts the request; it rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
-   * Whether the connection goes back to the pool after the response.
+   * Whether the connection goes back to the pool after a successful
+   * response; `false` leaves it in use, for the consumer's code to take
+   * over (an upgrade). After an error reply it goes back to the pool
+   * anyway.
    *
    * @default {true}
    */

@@ -1,0 +1,196 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+// The client's public face (issue 14): an error reply keeps its connection
+// while a broken stream drops it, requests carry their own result type,
+// error reporting and option checks, and pools that do not outlive their
+// connections.
+import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
+import { Client } from "../clients/client.ts";
+import { Request } from "../clients/request.ts";
+import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A raw text-protocol server: one line per request, one line per answer.
+ * `get <key>` answers `VALUE <key>`, `fail` answers `ERROR` (the connection
+ * stays usable, as after Redis's `-ERR`), `garbage` answers bytes that are
+ * no reply at all. It counts the connections it accepted.
+ */
+function textServer() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  const conns = new Set<Deno.Conn>();
+  const serving = new Set<Promise<void>>();
+  const serve = async (conn: Deno.Conn) => {
+    const buf = new Uint8Array(4096);
+    let pending = "";
+    try {
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) return;
+        pending += decoder.decode(buf.subarray(0, n));
+        let end: number;
+        while ((end = pending.indexOf("\r\n")) >= 0) {
+          const line = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          const answer = line.startsWith("get ")
+            ? `VALUE ${line.slice(4)}\r\n`
+            : line === "fail"
+            ? "ERROR\r\n"
+            : line === "incr"
+            ? `:${accepted}\r\n`
+            : "%%% not a reply\r\n";
+          await conn.write(encoder.encode(answer));
+        }
+      }
+    } catch {
+      // Reset or closed by the test: this connection is over.
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conns.add(conn);
+      const done = serve(conn);
+      serving.add(done);
+      done.finally(() => serving.delete(done));
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    /** The connections accepted so far. */
+    get accepted(): number {
+      return accepted;
+    },
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+      for (const conn of conns) conn.close();
+      await Promise.all(serving);
+    },
+  };
+}
+
+/** The server answered with an error: the exchange itself went fine. */
+class ServerError extends Error {}
+
+/**
+ * Reads one `\r\n`-terminated reply line: `VALUE x` is the result `x`,
+ * `ERROR` an error reply (`ServerError`), anything else a broken stream: it
+ * throws a `ProtocolError` (or finishes with one, if `finishOnGarbage`).
+ */
+class LineReply extends ProtocolConsumer<Request, string> {
+  #line = "";
+  finishOnGarbage = false;
+
+  override dataReceived(data: Uint8Array): Uint8Array | void {
+    this.#line += decoder.decode(data);
+    const end = this.#line.indexOf("\r\n");
+    if (end < 0) return;
+    const line = this.#line.slice(0, end);
+    if (line === "ERROR") {
+      this.finished(undefined, new ServerError(`Server answered ${line}`));
+    } else if (line.startsWith("VALUE ")) {
+      this.finished(line.slice(6));
+    } else {
+      const error = new ProtocolError(`Not a reply: "${line}"`);
+      if (!this.finishOnGarbage) throw error;
+      this.finished(undefined, error);
+    }
+  }
+}
+
+function line(port: number, text: string): Request {
+  return new Request({ port }, { data: `${text}\r\n` });
+}
+
+Deno.test("Client keeps the connection after an error reply: 20 ERROR replies in a row on poolSize 1 use one connection", async () => {
+  await using server = textServer();
+  await using client = new Client({
+    consumerFactory: () => new LineReply(),
+    poolSize: 1,
+  });
+  for (let i = 0; i < 20; i++) {
+    await assertRejects(
+      () => client.response(line(server.port, "fail")),
+      ServerError,
+      "Server answered ERROR",
+    );
+  }
+  // The stream is still in step: the next answer is this request's.
+  assertEquals(await client.response(line(server.port, "get a")), "a");
+  assertEquals(server.accepted, 1);
+  assertEquals(client.sessions, 1);
+  assertEquals(client.requestsProcessed, 21);
+});
+
+Deno.test("Client drops the connection after a garbage reply (a ProtocolError thrown by the consumer) and opens a new one for the next request", async () => {
+  await using server = textServer();
+  await using client = new Client({
+    consumerFactory: () => new LineReply(),
+    poolSize: 1,
+  });
+  assertEquals(await client.response(line(server.port, "get a")), "a");
+  const error = await assertRejects(
+    () => client.response(line(server.port, "garbage")),
+    ConnectionClosedError,
+  );
+  assertInstanceOf(error.cause, ProtocolError);
+  assertEquals(await client.response(line(server.port, "get b")), "b");
+  assertEquals(server.accepted, 2);
+  assertEquals(client.sessions, 2);
+});
+
+Deno.test("Client drops the connection when the consumer finishes with a ProtocolError (any NetError)", async () => {
+  await using server = textServer();
+  await using client = new Client({
+    consumerFactory: () => {
+      const consumer = new LineReply();
+      consumer.finishOnGarbage = true;
+      return consumer;
+    },
+    poolSize: 1,
+  });
+  await assertRejects(
+    () => client.response(line(server.port, "garbage")),
+    ProtocolError,
+    'Not a reply: "%%% not a reply"',
+  );
+  assertEquals(await client.response(line(server.port, "get b")), "b");
+  assertEquals(server.accepted, 2);
+});
+
+/** Writes half of its request, then fails. */
+class HalfWritten extends LineReply {
+  override startRequest(): void {
+    this.transport!.write(encoder.encode("get "));
+    throw new Error("Cannot encode the key");
+  }
+}
+
+Deno.test("Client drops the connection of a consumer that failed to start: its request may be half written", async () => {
+  await using server = textServer();
+  let half = true;
+  await using client = new Client({
+    consumerFactory: () => half ? new HalfWritten() : new LineReply(),
+    poolSize: 1,
+  });
+  await assertRejects(
+    () => client.response(line(server.port, "get a")),
+    Error,
+    "Cannot encode the key",
+  );
+  half = false;
+  // On the old connection this would read "get get b" and answer it.
+  assertEquals(await client.response(line(server.port, "get b")), "b");
+  assertEquals(server.accepted, 2);
+});
