@@ -176,8 +176,6 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * reset or any other failure mid-request is never retried (the request may
  * have had effects): it fails with `ConnectionClosedError`, cause attached.
  *
- * @typeParam Res The result type of the consumers.
- *
  * @example A client for a server that answers "ok"
  * ```ts
  * import { Client, Request } from "@pulsar/net/clients";
@@ -196,14 +194,85 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  *   await conn.read(new Uint8Array(16));
  *   await conn.write(new TextEncoder().encode("ok"));
  * })();
- * await using client = new Client<string>({ consumerFactory: () => new Reply() });
- * const request = new Request({ port: listener.addr.port }, { data: "hi" });
- * assertEquals(await client.response(request), "ok");
+ * await using client = new Client({ consumerFactory: () => new Reply() });
+ * const request = new Request<string>({ port: listener.addr.port }, {
+ *   data: "hi",
+ * });
+ * const reply: string = await client.response(request);
+ * assertEquals(reply, "ok");
  * assertEquals(client.requestsProcessed, 1);
  * ```
+ *
+ * @example Commands with their own result types, and an error reply
+ * ```ts
+ * import { Client, Request } from "@pulsar/net/clients";
+ * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * class ServerError extends Error {}
+ *
+ * // One reply line: "+text", ":integer" or "-error".
+ * class Reply extends ProtocolConsumer<Request, string | number> {
+ *   override dataReceived(data: Uint8Array): void {
+ *     const line = new TextDecoder().decode(data).trimEnd();
+ *     const value = line.slice(1);
+ *     if (line[0] === "-") this.finished(undefined, new ServerError(value));
+ *     else this.finished(line[0] === ":" ? Number(value) : value);
+ *   }
+ * }
+ *
+ * class KeyValueClient extends Client {
+ *   #port: number;
+ *   constructor(port: number) {
+ *     super({ consumerFactory: () => new Reply(), poolSize: 1 });
+ *     this.#port = port;
+ *   }
+ *   get(key: string): Promise<string> {
+ *     return this.response(this.#command<string>(`get ${key}`));
+ *   }
+ *   incr(key: string): Promise<number> {
+ *     return this.response(this.#command<number>(`incr ${key}`));
+ *   }
+ *   #command<T>(line: string): Request<T> {
+ *     return new Request<T>({ port: this.#port }, { data: `${line}\r\n` });
+ *   }
+ * }
+ *
+ * // A server that answers "get" with text, "incr" with 1, others with -ERR.
+ * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = (async () => {
+ *   using conn = await listener.accept();
+ *   const buffer = new Uint8Array(64);
+ *   for (let n; (n = await conn.read(buffer)) !== null;) {
+ *     const [command] = new TextDecoder().decode(buffer.subarray(0, n))
+ *       .split(" ");
+ *     const reply = command === "get"
+ *       ? "+hello"
+ *       : command === "incr"
+ *       ? ":1"
+ *       : "-ERR unknown command";
+ *     await conn.write(new TextEncoder().encode(`${reply}\r\n`));
+ *   }
+ * })();
+ *
+ * const client = new KeyValueClient(listener.addr.port);
+ * const text: string = await client.get("greeting");
+ * const count: number = await client.incr("visits");
+ * assertEquals([text, count], ["hello", 1]);
+ * // An error reply: the connection stays in the pool.
+ * await assertRejects(
+ *   () => client.response(new Request({ port: listener.addr.port }, {
+ *     data: "del greeting\r\n",
+ *   })),
+ *   ServerError,
+ *   "ERR unknown command",
+ * );
+ * assertEquals(client.sessions, 1);
+ * await client.close();
+ * await serving;
+ * ```
  */
-export class Client<Res = unknown>
-  extends ConnectionProducer<ClientEvents, "finish"> {
+export class Client extends ConnectionProducer<ClientEvents, "finish"> {
   #options: ClientOptions;
   #consumerFactory: ConsumerFactory;
   #name: string;
@@ -306,7 +375,7 @@ export class Client<Res = unknown>
    * @returns The response.
    * @throws {TypeError} Always, in this base class.
    */
-  request(..._args: unknown[]): Promise<Res> {
+  request(..._args: unknown[]): Promise<unknown> {
     return Promise.reject(
       new TypeError(
         `Cannot send a request with ${this.constructor.name}: ` +
@@ -323,8 +392,9 @@ export class Client<Res = unknown>
    * finished with an error that is not a `NetError`) the connection goes
    * back to the pool; after any other failure it is closed.
    *
+   * @typeParam T The result type the request carries.
    * @param request The request.
-   * @returns The consumer's result.
+   * @returns The consumer's result, of the request's result type.
    * @throws {Error} The consumer's error reply.
    * @throws {TimeoutError} If the request's (or the client's) timeout
    * elapses first.
@@ -333,7 +403,7 @@ export class Client<Res = unknown>
    * @throws {ConnectionClosedError} If the connection was lost mid-request,
    * or the client is closed (or closes before the request is answered).
    */
-  async response(request: Request): Promise<Res> {
+  async response<T>(request: Request<T>): Promise<T> {
     const pool = this.isClosing() ? undefined : this.#pool(request);
     if (pool === undefined) {
       throw new ConnectionClosedError(
@@ -374,7 +444,7 @@ export class Client<Res = unknown>
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
         const exchange = this.#start(connection, request);
-        let result: Res;
+        let result: T;
         try {
           result = await (limit.signal === undefined
             ? exchange.finished
@@ -440,7 +510,7 @@ export class Client<Res = unknown>
   }
 
   /** Runs a new consumer for `request`. */
-  #start(connection: Connection, request: Request): Exchange<Res> {
+  #start<T>(connection: Connection, request: Request<T>): Exchange<T> {
     const consumer = this.buildConsumer(this.#consumerFactory);
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
@@ -452,7 +522,8 @@ export class Client<Res = unknown>
       // Finished already: a preRequest hook or startRequest() failed, or
       // the request needs no answer.
       startFailed: consumer.hasFinished,
-      finished: consumer.onFinished as Promise<Res>,
+      // The consumer factory's promise: it reads replies of this type.
+      finished: consumer.onFinished as Promise<T>,
     };
   }
 
@@ -527,12 +598,12 @@ export class Client<Res = unknown>
 }
 
 /** A request's consumer, running on its connection. */
-interface Exchange<Res> {
+interface Exchange<T> {
   consumer: ProtocolConsumer;
   /** Whether the consumer finished while it started. */
   startFailed: boolean;
   /** The consumer's result. */
-  finished: Promise<Res>;
+  finished: Promise<T>;
 }
 
 /**

@@ -75,6 +75,13 @@ export interface RequestOptions {
  * does not split pools). Subclass it and override `encode()` to build the
  * bytes lazily.
  *
+ * A request carries the type of its result: `client.response()` of a
+ * `Request<number>` is a `Promise<number>`, so the commands of one client
+ * may each have their own result type (see `Client`). The consumer that
+ * reads the reply must produce a value of that type.
+ *
+ * @typeParam T The type of the result `Client.response()` resolves with.
+ *
  * @example
  * ```ts
  * import { Request } from "@pulsar/net/clients";
@@ -92,7 +99,12 @@ export interface RequestOptions {
  * assertEquals(tls.key, "tls://127.0.0.1:8060?servername=example.com&alpn=h2");
  * ```
  */
-export class Request implements Encodable {
+export class Request<T = unknown> implements Encodable {
+  /**
+   * The type of the result, for the type checker only: never set. It is
+   * what ties `Client.response()`'s result to the request.
+   */
+  declare readonly resultType?: T;
   /** Where the request goes. */
   readonly address: RequestAddress;
   /** Milliseconds for the whole request; 0 for the client's default. */

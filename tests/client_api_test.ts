@@ -85,10 +85,10 @@ class ServerError extends Error {}
 
 /**
  * Reads one `\r\n`-terminated reply line: `VALUE x` is the result `x`,
- * `ERROR` an error reply (`ServerError`), anything else a broken stream: it
+ * `:n` the number `n`, `ERROR` an error reply (`ServerError`), anything else a broken stream: it
  * throws a `ProtocolError` (or finishes with one, if `finishOnGarbage`).
  */
-class LineReply extends ProtocolConsumer<Request, string> {
+class LineReply extends ProtocolConsumer<Request, string | number> {
   #line = "";
   finishOnGarbage = false;
 
@@ -97,7 +97,9 @@ class LineReply extends ProtocolConsumer<Request, string> {
     const end = this.#line.indexOf("\r\n");
     if (end < 0) return;
     const line = this.#line.slice(0, end);
-    if (line === "ERROR") {
+    if (line.startsWith(":")) {
+      this.finished(Number(line.slice(1)));
+    } else if (line === "ERROR") {
       this.finished(undefined, new ServerError(`Server answered ${line}`));
     } else if (line.startsWith("VALUE ")) {
       this.finished(line.slice(6));
@@ -193,4 +195,56 @@ Deno.test("Client drops the connection of a consumer that failed to start: its r
   // On the old connection this would read "get get b" and answer it.
   assertEquals(await client.response(line(server.port, "get b")), "b");
   assertEquals(server.accepted, 2);
+});
+
+/** A client whose commands have their own result types, and no casts. */
+class TextClient extends Client {
+  #port: number;
+  constructor(port: number) {
+    super({ consumerFactory: () => new LineReply(), poolSize: 1 });
+    this.#port = port;
+  }
+  get(key: string): Promise<string> {
+    return this.response(
+      new Request<string>(...command(this.#port, `get ${key}`)),
+    );
+  }
+  incr(): Promise<number> {
+    return this.response(new Incr(this.#port));
+  }
+}
+
+/** A request type of its own: its result type comes with the class. */
+class Incr extends Request<number> {
+  constructor(port: number) {
+    super(...command(port, "incr"));
+  }
+}
+
+function command(
+  port: number,
+  text: string,
+): ConstructorParameters<typeof Request> {
+  return [{ port }, { data: `${text}\r\n` }];
+}
+
+Deno.test("Client.response() resolves with the result type its Request carries: a get is a string, an incr a number", async () => {
+  await using server = textServer();
+  await using client = new TextClient(server.port);
+  // Type-level checks: `deno check` fails if response() lost the type.
+  const value: string = await client.get("a");
+  const count: number = await client.incr();
+  const viaResponse: number = await client.response(new Incr(server.port));
+  // @ts-expect-error: a Request<number> does not resolve with a string.
+  const wrong: string = await client.response(new Incr(server.port));
+  const untyped: unknown = await client.response(
+    new Request(...command(server.port, "get b")),
+  );
+  assertEquals([value, count, viaResponse, wrong, untyped], [
+    "a",
+    1,
+    1,
+    1,
+    "b",
+  ]);
 });

@@ -40,16 +40,20 @@ import {
 const SEPARATOR = "\r\n\r\n";
 
 /** A client of echo servers for requests built by hand. */
-function echoClient(options: Partial<ClientOptions> = {}): Client<Uint8Array> {
-  return new Client<Uint8Array>({
+function echoClient(options: Partial<ClientOptions> = {}): Client {
+  return new Client({
     consumerFactory: () => new EchoClientConsumer(),
     ...options,
   });
 }
 
 /** An echo request: `text` and the separator. */
-function echo(port: number, text: string, options: RequestOptions = {}) {
-  return new Request({ hostname: "127.0.0.1", port }, {
+function echo(
+  port: number,
+  text: string,
+  options: RequestOptions = {},
+): Request<Uint8Array> {
+  return new Request<Uint8Array>({ hostname: "127.0.0.1", port }, {
     data: text + SEPARATOR,
     ...options,
   });
@@ -908,9 +912,9 @@ Deno.test("Client sends 32 MiB to a plain Deno read-then-write echo server and r
       if (this.#total >= SIZE) this.finished(this.#total);
     }
   }
-  const client = new Client<number>({ consumerFactory: () => new Count() });
+  const client = new Client({ consumerFactory: () => new Count() });
   try {
-    const request = new Request({ port: listener.addr.port }, {
+    const request = new Request<number>({ port: listener.addr.port }, {
       data: new Uint8Array(SIZE),
       timeout: 15000,
     });

@@ -20,7 +20,7 @@ import {
 } from "./_helpers.ts";
 
 /** The pool table's columns: inUse, available, sessions, requestsProcessed. */
-function counters(client: Client<Uint8Array>): number[] {
+function counters(client: Client): number[] {
   return [
     client.concurrentConnections,
     client.availableConnections,
@@ -205,7 +205,7 @@ Deno.test("Client.response() keeps the connection checked out when releaseConnec
   await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   let held: ProtocolConsumer | undefined;
-  const request = new Request({ port: server.port }, {
+  const request = new Request<Uint8Array>({ port: server.port }, {
     data: encoder.encode("mine\r\n\r\n"),
     releaseConnection: false,
     events: { preRequest: (consumer) => held = consumer },
