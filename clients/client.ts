@@ -29,9 +29,9 @@ import type {
   ConsumerFactory,
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
-import { ConnectionProducer } from "../producers/connection_producer.ts";
 import {
   type ConnectionFactory,
+  Producer,
   PRODUCER_HOOKS,
   type ProducerEvents,
 } from "../producers/producer.ts";
@@ -272,7 +272,7 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * await serving;
  * ```
  */
-export class Client extends ConnectionProducer<ClientEvents, "finish"> {
+export class Client extends Producer<ClientEvents, "finish"> {
   #options: ClientOptions;
   #consumerFactory: ConsumerFactory;
   #name: string;
@@ -285,11 +285,18 @@ export class Client extends ConnectionProducer<ClientEvents, "finish"> {
   #lastPool:
     | { address: TargetAddress; tls: boolean; pool: ConnectionPool }
     | undefined;
+  /** Connects that succeeded. */
+  #sessions = 0;
+  /** Connections built: the next one's number. */
+  #numbered = 0;
   #requestsProcessed = 0;
   /** Requests in `response()`; `close()` waits for them to settle. */
   #active = 0;
   #drained: PromiseWithResolvers<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Made on first use of `closed`. */
+  #closed: PromiseWithResolvers<void> | undefined;
+  #isClosed = false;
 
   /**
    * Builds a client; connections open on demand.
@@ -332,29 +339,35 @@ export class Client extends ConnectionProducer<ClientEvents, "finish"> {
     return this.#pools;
   }
 
-  /** The connections opened, summed over the pools. */
-  override get sessions(): number {
-    let total = 0;
-    for (const pool of this.#pools.values()) total += pool.sessions;
-    return total;
+  /** The connections opened so far (connects that succeeded). */
+  get sessions(): number {
+    return this.#sessions;
   }
 
   /** The requests answered by the peer, error replies included. */
-  override get requestsProcessed(): number {
+  get requestsProcessed(): number {
     return this.#requestsProcessed;
   }
 
-  /** The connections in use, summed over the pools. */
-  override get concurrentConnections(): number {
+  /**
+   * The requests not settled yet: waiting for a connection, being written,
+   * or waiting for their response.
+   */
+  get requestsInFlight(): number {
+    return this.#active;
+  }
+
+  /** The connections running a request (or kept by one), over all pools. */
+  get connectionsInUse(): number {
     let total = 0;
     for (const pool of this.#pools.values()) total += pool.inUse;
     return total;
   }
 
-  /** The idle connections, summed over the pools. */
-  get availableConnections(): number {
+  /** The idle connections kept for reuse, over all pools. */
+  get idleConnections(): number {
     let total = 0;
-    for (const pool of this.#pools.values()) total += pool.available;
+    for (const pool of this.#pools.values()) total += pool.idle;
     return total;
   }
 
@@ -365,6 +378,18 @@ export class Client extends ConnectionProducer<ClientEvents, "finish"> {
    */
   isClosing(): boolean {
     return this.#closing !== undefined;
+  }
+
+  /**
+   * Settles (never rejects) once the client is closed: `close()` was
+   * called, every request has settled and every connection has closed.
+   */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#isClosed) this.#closed.resolve();
+    }
+    return this.#closed.promise;
   }
 
   /**
@@ -496,6 +521,8 @@ export class Client extends ConnectionProducer<ClientEvents, "finish"> {
         this.#drained = Promise.withResolvers();
         await this.#drained.promise;
       }
+      this.#isClosed = true;
+      this.#closed?.resolve();
       this.fireEvent("finish", this);
     })();
   }
@@ -581,18 +608,21 @@ export class Client extends ConnectionProducer<ClientEvents, "finish"> {
     target: Target,
     signal?: AbortSignal,
   ): Promise<Connection> {
-    const connection = this.newConnection();
-    try {
-      await connect(() => connection, {
-        ...this.#options,
-        ...target.address,
-        tls: target.tls,
-        signal,
-      });
-    } catch (error) {
-      this.forgetConnection(connection);
-      throw error;
-    }
+    const connection = this.connectionFactory({
+      session: ++this.#numbered,
+      producer: this,
+      idleTimeout: this.idleTimeout,
+    });
+    // The client's hooks reach its connections (and, through
+    // buildConsumer(), their consumers).
+    connection.copyManyTimesEvents(this);
+    await connect(() => connection, {
+      ...this.#options,
+      ...target.address,
+      tls: target.tls,
+      signal,
+    });
+    this.#sessions++;
     return connection;
   }
 }

@@ -163,7 +163,7 @@ export class ConnectionPool {
   }
 
   /** The idle connections ready for reuse. */
-  get available(): number {
+  get idle(): number {
     return this.#idle.length;
   }
 

@@ -248,3 +248,51 @@ Deno.test("Client.response() resolves with the result type its Request carries: 
     "b",
   ]);
 });
+
+Deno.test("Client counts requests in flight, connections in use and idle, and its closed promise settles once closed", async () => {
+  await using server = textServer();
+  const client = new Client({
+    consumerFactory: () => new LineReply(),
+    poolSize: 2,
+  });
+  let closed = false;
+  client.closed.then(() => closed = true);
+  const replies = ["a", "b", "c"].map((key) =>
+    client.response(line(server.port, `get ${key}`))
+  );
+  assertEquals(client.requestsInFlight, 3);
+  assertEquals(await Promise.all(replies), ["a", "b", "c"]);
+  assertEquals(
+    [
+      client.requestsInFlight,
+      client.connectionsInUse,
+      client.idleConnections,
+      client.sessions,
+      client.requestsProcessed,
+    ],
+    [0, 0, 2, 2, 3],
+  );
+  assertEquals(client.isClosing(), false);
+  await client.close();
+  await client.closed;
+  assertEquals([closed, client.isClosing(), client.idleConnections], [
+    true,
+    true,
+    0,
+  ]);
+});
+
+Deno.test("Client is no ConnectionProducer: it has no closeConnections(), connections set, concurrentConnections nor newConnection()", () => {
+  const client = new Client({ consumerFactory: () => new LineReply() });
+  for (
+    const name of [
+      "closeConnections",
+      "connections",
+      "concurrentConnections",
+      "newConnection",
+      "forgetConnection",
+    ]
+  ) {
+    assertEquals(name in client, false, name);
+  }
+});

@@ -263,7 +263,7 @@ Deno.test("Client opens a pool's connections with the pool's own copy of the TLS
   tls.hostname = "wrong.example";
   // ...and its pool needs a new connection.
   for (const connection of server.connections) connection.close();
-  await waitFor(() => client.availableConnections === 0);
+  await waitFor(() => client.idleConnections === 0);
   const second = echo(port, "second", { tls: { caCerts: [certs.ca] } });
   assertEquals(second.key, client.connectionPools.keys().next().value);
   assertEquals(await text(client.response(second)), "second");
@@ -358,7 +358,7 @@ Deno.test("Client idleTimeout never closes a connection under a request in fligh
   assertEquals(log, ["fast", "slow"]);
   assertEquals(client.sessions, 1);
   // Idle again: the timer counts from the end of the request.
-  await waitFor(() => client.availableConnections === 0);
+  await waitFor(() => client.idleConnections === 0);
   assertEquals(server.sessions, 1);
 });
 
@@ -402,7 +402,7 @@ Deno.test("Connection, Server and Client with an idle timeout of Infinity or 2^3
       await waitFor(() => server.concurrentConnections === 2);
       await new Promise((resolve) => original(resolve, 100));
       assertEquals(server.concurrentConnections, 2);
-      assertEquals(client.availableConnections, 1);
+      assertEquals(client.idleConnections, 1);
       for (const connection of server.connections) {
         assertEquals(connection.idleTimeout, timeout);
         assert(!connection.isClosed);
@@ -428,7 +428,7 @@ Deno.test("Client.response() never writes a request whose signal is already abor
     await text(client.response(echo(server.port, "first"))),
     "first",
   );
-  assertEquals(client.availableConnections, 1);
+  assertEquals(client.idleConnections, 1);
   const reason = new Error("cancelled");
   await assertRejects(
     () =>
@@ -451,7 +451,7 @@ Deno.test("Client.response() never writes a request aborted while it waits for a
   );
   await using client = echoClient({ poolSize: 1 });
   const held = client.response(echo(server.port, "hold"));
-  await waitFor(() => client.concurrentConnections === 1);
+  await waitFor(() => client.connectionsInUse === 1);
   const controller = new AbortController();
   const waiting = client.response(echo(server.port, "transfer $100", {
     signal: controller.signal,

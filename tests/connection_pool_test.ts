@@ -71,7 +71,7 @@ Deno.test("ConnectionPool.acquire() opens up to poolSize connections, then waits
   assertEquals(pool.sessions, 2);
   pool.release(b);
   pool.release(third!);
-  assertEquals(pool.available, 2);
+  assertEquals(pool.idle, 2);
   assertEquals(pool.inUse, 0);
 });
 
@@ -114,7 +114,7 @@ Deno.test("ConnectionPool.acquire() drops a dead idle connection and opens a new
   await waitFor(() => peers.length === 1);
   peers[0].close();
   await first.closed;
-  assertEquals(pool.available, 0);
+  assertEquals(pool.idle, 0);
   const second = await pool.acquire();
   assertNotStrictEquals(second, first);
   assert(!second.isClosed);
@@ -153,7 +153,7 @@ Deno.test("ConnectionPool.close() closes idle and in-use connections and is idem
     "Cannot get a connection to test: the pool is closed",
   );
   pool.release(busy);
-  assertEquals(pool.available, 0);
+  assertEquals(pool.idle, 0);
 });
 
 Deno.test("ConnectionPool.close() fails the callers waiting for a connection", async () => {

@@ -58,8 +58,8 @@ Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedEr
   }
   assertEquals(client.connectionPools.size, 1);
   assertEquals(client.sessions, 0);
-  assertEquals(client.concurrentConnections, 0);
-  assertEquals(client.availableConnections, 0);
+  assertEquals(client.connectionsInUse, 0);
+  assertEquals(client.idleConnections, 0);
 });
 
 Deno.test("EchoClient echoes over TLS", async () => {
