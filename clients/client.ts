@@ -20,6 +20,7 @@ import {
 import {
   ConnectionClosedError,
   ConnectionRefusedError,
+  type ErrorHandler,
   NetError,
   TimeoutError,
 } from "../errors.ts";
@@ -35,8 +36,11 @@ import {
   PRODUCER_HOOKS,
   type ProducerEvents,
 } from "../producers/producer.ts";
-import { connect } from "../transports/connect.ts";
-import type { SocketTransportOptions } from "../transports/socket_transport.ts";
+import { connect, type ConnectOptions } from "../transports/connect.ts";
+import {
+  checkSocketTransportOptions,
+  type SocketTransportOptions,
+} from "../transports/socket_transport.ts";
 import { ConnectionPool } from "./connection_pool.ts";
 import type { Request, RequestAddress, RequestEvents } from "./request.ts";
 import { makeTarget, type Target, type TargetAddress } from "./_target.ts";
@@ -100,6 +104,15 @@ export interface ClientOptions extends SocketTransportOptions {
    * @default {{ maxAttempts: 4, minTimeout: 25, maxTimeout: 1000, multiplier: 2, jitter: 1 }}
    */
   reconnect?: ReconnectOptions | false;
+  /**
+   * Receives the errors no request can be rejected with: a callback of one
+   * of the client's connections that threw (a consumer's `dataReceived`, a
+   * protocol's `connectionLost`), with its source and the peer's address.
+   * What threw costs at most its connection, whose request then fails with
+   * `ConnectionClosedError`. Without it, each is printed as one
+   * `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /** How a `Client` retries a refused connection: exponential backoff. */
@@ -280,6 +293,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
   #timeout: number;
   #maxReconnect: number;
   #reconnect: Required<ReconnectOptions> | false;
+  #onError: ErrorHandler | undefined;
   #pools = new Map<string, ConnectionPool>();
   /** The pool of the last request without TLS options, and its address. */
   #lastPool:
@@ -302,11 +316,12 @@ export class Client extends Producer<ClientEvents, "finish"> {
    * Builds a client; connections open on demand.
    *
    * @param options `consumerFactory`, `poolSize`, `timeout`, `maxReconnect`,
-   * `idleTimeout`, `name`, `connectionFactory`, `reconnect` and transport
-   * options.
+   * `idleTimeout`, `name`, `connectionFactory`, `reconnect`, `onError` and
+   * transport options.
    * @throws {TypeError} If an option has the wrong type (`consumerFactory`
    * is required).
-   * @throws {RangeError} If a number is out of range.
+   * @throws {RangeError} If a number is out of range (a transport option
+   * such as `readSize` included).
    */
   constructor(options: ClientOptions) {
     const checked = checkClientOptions(options);
@@ -324,6 +339,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     this.#timeout = checked.timeout;
     this.#maxReconnect = checked.maxReconnect;
     this.#reconnect = checked.reconnect;
+    this.#onError = checked.onError;
   }
 
   /** The client's name, for messages. */
@@ -616,12 +632,15 @@ export class Client extends Producer<ClientEvents, "finish"> {
     // The client's hooks reach its connections (and, through
     // buildConsumer(), their consumers).
     connection.copyManyTimesEvents(this);
-    await connect(() => connection, {
+    // Typed wider than ConnectOptions until connect() takes onError.
+    const options: ConnectOptions & { onError?: ErrorHandler } = {
       ...this.#options,
       ...target.address,
       tls: target.tls,
       signal,
-    });
+      onError: this.#onError,
+    };
+    await connect(() => connection, options);
     this.#sessions++;
     return connection;
   }
@@ -686,10 +705,12 @@ interface CheckedClientOptions {
   idleTimeout: number;
   name: string;
   reconnect: Required<ReconnectOptions> | false;
+  onError: ErrorHandler | undefined;
 }
 
 function checkClientOptions(options: unknown): CheckedClientOptions {
   const given = checkObject<ClientOptions>("options", options);
+  checkSocketTransportOptions(given);
   return {
     consumerFactory: checkFunction<ConsumerFactory>(
       "consumerFactory",
@@ -718,6 +739,11 @@ function checkClientOptions(options: unknown): CheckedClientOptions {
     ),
     name: optional(given.name, "client", (v) => checkString("name", v)),
     reconnect: checkReconnect(given.reconnect),
+    onError: optional(
+      given.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    ),
   };
 }
 

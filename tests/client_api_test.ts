@@ -3,8 +3,14 @@
 // while a broken stream drops it, requests carry their own result type,
 // error reporting and option checks, and pools that do not outlive their
 // connections.
-import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertThrows,
+} from "@std/assert";
 import { Client } from "../clients/client.ts";
+import { DatagramClient } from "../clients/datagram_client.ts";
 import { Request } from "../clients/request.ts";
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
@@ -295,4 +301,43 @@ Deno.test("Client is no ConnectionProducer: it has no closeConnections(), connec
   ) {
     assertEquals(name in client, false, name);
   }
+});
+
+Deno.test("Client refuses bad transport options and a bad onError where they are given", () => {
+  const consumerFactory = () => new LineReply();
+  assertThrows(
+    () => new Client({ consumerFactory, readSize: 0 }),
+    RangeError,
+    'Cannot use readSize "0"',
+  );
+  assertThrows(
+    () =>
+      new Client({ consumerFactory, writeBufferLimits: { low: 8, high: 4 } }),
+    RangeError,
+    "exceeds high",
+  );
+  assertThrows(
+    // @ts-expect-error: a wrong type on purpose
+    () => new Client({ consumerFactory, noDelay: "yes" }),
+    TypeError,
+    "noDelay",
+  );
+  assertThrows(
+    // @ts-expect-error: a wrong type on purpose
+    () => new Client({ consumerFactory, onError: "log" }),
+    TypeError,
+    'Cannot use onError "log"',
+  );
+  // A handler is taken as it is.
+  new Client({ consumerFactory, onError: () => {} });
+});
+
+Deno.test("DatagramClient refuses a bad onError where it is given", () => {
+  assertThrows(
+    // @ts-expect-error: a wrong type on purpose
+    () => new DatagramClient({ port: 9, onError: 1 }),
+    TypeError,
+    'Cannot use onError "1": it must be a function',
+  );
+  new DatagramClient({ port: 9, onError: () => {} });
 });
