@@ -349,7 +349,11 @@ export class Client extends Producer<ClientEvents, "finish"> {
 
   /**
    * The pools, by request key: one per address and TLS settings. A pool's
-   * own `key` is its name in messages (`tls://127.0.0.1:8060`).
+   * own `key` is its name in messages (`tls://127.0.0.1:8060`). A pool left
+   * empty (no connection idle, in use or being opened, and no request
+   * waiting) is closed and dropped from the map, and the next request to
+   * its address makes a new one: a client that talks to many addresses
+   * keeps pools only for those it holds connections to.
    */
   get connectionPools(): ReadonlyMap<string, ConnectionPool> {
     return this.#pools;
@@ -445,14 +449,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
    * or the client is closed (or closes before the request is answered).
    */
   async response<T>(request: Request<T>): Promise<T> {
-    const pool = this.isClosing() ? undefined : this.#pool(request);
-    if (pool === undefined) {
-      throw new ConnectionClosedError(
-        `Cannot send a request to ${
-          makeTarget(request.address, request.tls).label
-        }: ${this.#name} is closed`,
-      );
-    }
+    let pool = this.#pool(request);
     const timeout = request.timeout || this.#timeout;
     const limit = deadline(request.signal, timeout, () =>
       new TimeoutError(
@@ -464,6 +461,8 @@ export class Client extends Producer<ClientEvents, "finish"> {
       limit.signal?.throwIfAborted();
       let closed: ConnectionClosedError | undefined;
       for (let attempt = 0;; attempt++) {
+        // A retry takes the pool again: the last one may have been dropped.
+        if (attempt > 0) pool = this.#pool(request);
         let connection: Connection;
         try {
           connection = pool.tryAcquire() ??
@@ -570,7 +569,21 @@ export class Client extends Producer<ClientEvents, "finish"> {
     };
   }
 
+  /**
+   * The pool of `request`'s address and TLS settings, made if there is
+   * none. A pool left empty (no connection, no waiter) is dropped, so that
+   * pools of addresses no longer used do not pile up.
+   *
+   * @throws {ConnectionClosedError} If the client is closing.
+   */
   #pool(request: Request): ConnectionPool {
+    if (this.isClosing()) {
+      throw new ConnectionClosedError(
+        `Cannot send a request to ${
+          makeTarget(request.address, request.tls).label
+        }: ${this.#name} is closed`,
+      );
+    }
     // Most clients talk to one server: skip building the key when the
     // request goes where the last one went, without TLS options (an options
     // object may have changed since: it is read again each time).
@@ -591,6 +604,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
         // The pool's own copy of the settings, never a request (nor its
         // body): each connection is opened with the settings of its pool.
         connect: (signal) => this.#connect(target, signal),
+        onEmpty: (empty) => this.#dropPool(target.key, empty),
       });
       this.#pools.set(target.key, pool);
     }
@@ -598,6 +612,15 @@ export class Client extends Producer<ClientEvents, "finish"> {
       ? undefined
       : { address: target.address, tls: !!tls, pool };
     return pool;
+  }
+
+  /** Forgets and closes a pool left empty; the next request makes another. */
+  #dropPool(key: string, pool: ConnectionPool): void {
+    if (this.isClosing() || this.#pools.get(key) !== pool) return;
+    this.#pools.delete(key);
+    if (this.#lastPool?.pool === pool) this.#lastPool = undefined;
+    // Empty, it closes at once; closed, nothing can use it by mistake.
+    pool.close();
   }
 
   /**

@@ -14,6 +14,7 @@ import { DatagramClient } from "../clients/datagram_client.ts";
 import { Request } from "../clients/request.ts";
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
+import { waitFor } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -340,4 +341,42 @@ Deno.test("DatagramClient refuses a bad onError where it is given", () => {
     'Cannot use onError "1": it must be a function',
   );
   new DatagramClient({ port: 9, onError: () => {} });
+});
+
+Deno.test("Client drops the pool of an address once its connections are gone, and makes a new one for the next request", async () => {
+  await using first = textServer();
+  await using second = textServer();
+  await using third = textServer();
+  const servers = [first, second, third];
+  await using client = new Client({
+    consumerFactory: () => new LineReply(),
+    idleTimeout: 50,
+  });
+  for (const server of servers) {
+    assertEquals(await client.response(line(server.port, "get a")), "a");
+  }
+  assertEquals(client.connectionPools.size, 3);
+  // Each idle connection closes after 50 ms, and its pool goes with it.
+  await waitFor(() => client.connectionPools.size === 0);
+  assertEquals(client.idleConnections, 0);
+  assertEquals(await client.response(line(first.port, "get b")), "b");
+  assertEquals(client.connectionPools.size, 1);
+  assertEquals(client.sessions, 4);
+});
+
+Deno.test("Client keeps no pool for refused addresses: 20 refused ports leave the pool map empty", async () => {
+  const ports: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    ports.push(listener.addr.port);
+    listener.close();
+  }
+  await using client = new Client({
+    consumerFactory: () => new LineReply(),
+    reconnect: false,
+  });
+  for (const port of ports) {
+    await assertRejects(() => client.response(line(port, "get a")));
+  }
+  await waitFor(() => client.connectionPools.size === 0);
 });
