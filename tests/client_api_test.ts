@@ -11,7 +11,7 @@ import {
 } from "@std/assert";
 import { Client } from "../clients/client.ts";
 import { DatagramClient } from "../clients/datagram_client.ts";
-import { Request } from "../clients/request.ts";
+import { Request, type RequestEvents } from "../clients/request.ts";
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { waitFor } from "./_helpers.ts";
@@ -118,16 +118,20 @@ class LineReply extends ProtocolConsumer<Request, string | number> {
   }
 }
 
+/** A client of one connection at most, reading replies with `factory`. */
+function lineClient(
+  factory: () => LineReply = () => new LineReply(),
+): Client {
+  return new Client({ consumerFactory: factory, poolSize: 1 });
+}
+
 function line(port: number, text: string): Request {
   return new Request({ port }, { data: `${text}\r\n` });
 }
 
 Deno.test("Client keeps the connection after an error reply: 20 ERROR replies in a row on poolSize 1 use one connection", async () => {
   await using server = textServer();
-  await using client = new Client({
-    consumerFactory: () => new LineReply(),
-    poolSize: 1,
-  });
+  await using client = lineClient();
   for (let i = 0; i < 20; i++) {
     await assertRejects(
       () => client.response(line(server.port, "fail")),
@@ -144,10 +148,7 @@ Deno.test("Client keeps the connection after an error reply: 20 ERROR replies in
 
 Deno.test("Client drops the connection after a garbage reply (a ProtocolError thrown by the consumer) and opens a new one for the next request", async () => {
   await using server = textServer();
-  await using client = new Client({
-    consumerFactory: () => new LineReply(),
-    poolSize: 1,
-  });
+  await using client = lineClient();
   assertEquals(await client.response(line(server.port, "get a")), "a");
   const error = await assertRejects(
     () => client.response(line(server.port, "garbage")),
@@ -161,13 +162,10 @@ Deno.test("Client drops the connection after a garbage reply (a ProtocolError th
 
 Deno.test("Client drops the connection when the consumer finishes with a ProtocolError (any NetError)", async () => {
   await using server = textServer();
-  await using client = new Client({
-    consumerFactory: () => {
-      const consumer = new LineReply();
-      consumer.finishOnGarbage = true;
-      return consumer;
-    },
-    poolSize: 1,
+  await using client = lineClient(() => {
+    const consumer = new LineReply();
+    consumer.finishOnGarbage = true;
+    return consumer;
   });
   await assertRejects(
     () => client.response(line(server.port, "garbage")),
@@ -189,10 +187,9 @@ class HalfWritten extends LineReply {
 Deno.test("Client drops the connection of a consumer that failed to start: its request may be half written", async () => {
   await using server = textServer();
   let half = true;
-  await using client = new Client({
-    consumerFactory: () => half ? new HalfWritten() : new LineReply(),
-    poolSize: 1,
-  });
+  await using client = lineClient(() =>
+    half ? new HalfWritten() : new LineReply()
+  );
   await assertRejects(
     () => client.response(line(server.port, "get a")),
     Error,
@@ -379,4 +376,22 @@ Deno.test("Client keeps no pool for refused addresses: 20 refused ports leave th
     await assertRejects(() => client.response(line(port, "get a")));
   }
   await waitFor(() => client.connectionPools.size === 0);
+});
+
+Deno.test("Request takes a handler for each consumer event, named and typed as ConsumerEvents has them, and refuses other names", () => {
+  const seen: string[] = [];
+  const events: Required<RequestEvents> = {
+    preRequest: (consumer: ProtocolConsumer) => seen.push(typeof consumer),
+    postRequest: (_consumer, _result, error) => seen.push(String(error)),
+    dataReceived: (_consumer, data: Uint8Array) => seen.push(`${data.length}`),
+    dataProcessed: (_consumer, data: Uint8Array) => seen.push(`${data.length}`),
+  };
+  assertEquals(new Request({ port: 1 }, { events }).events, events);
+  assertThrows(
+    // @ts-expect-error: not an event of a consumer
+    () => new Request({ port: 1 }, { events: { connectionMade: () => {} } }),
+    TypeError,
+    "a request's events are preRequest, postRequest, dataReceived, " +
+      "dataProcessed",
+  );
 });
