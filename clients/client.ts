@@ -332,7 +332,8 @@ export class Client extends Producer<ClientEvents, "finish"> {
       },
       { oneTime: ["finish"], manyTimes: PRODUCER_HOOKS },
     );
-    this.#options = options;
+    // A copy: options changed after construction, unchecked, are not used.
+    this.#options = { ...options };
     this.#consumerFactory = checked.consumerFactory;
     this.#name = checked.name;
     this.#poolSize = checked.poolSize;

@@ -208,8 +208,11 @@ export class DatagramClient
     return this.#server;
   }
 
-  /** The requests not settled yet: in flight or waiting for a socket. */
-  get pending(): number {
+  /**
+   * The requests not settled yet: waiting for a socket or for their reply
+   * (a `Client`'s counter of the same name).
+   */
+  get requestsInFlight(): number {
     return this.#pending;
   }
 
