@@ -131,21 +131,6 @@ export class TimeoutError extends NetError {}
 export class ProtocolError extends NetError {}
 
 /**
- * A limit on the number of connections was reached and the caller can act on
- * it (retry later, or raise the limit).
- *
- * @example
- * ```ts
- * import { TooManyConnectionsError } from "@pulsar/net/errors";
- * import { assertEquals } from "@std/assert";
- *
- * const error = new TooManyConnectionsError("Pool for 127.0.0.1:4000 is full");
- * assertEquals(error.name, "TooManyConnectionsError");
- * ```
- */
-export class TooManyConnectionsError extends NetError {}
-
-/**
  * A socket could not listen (or bind) at an address: the address is not
  * local, the Unix socket path is a directory or too long, the TLS
  * certificate or key is not valid PEM. `address` names it and `cause` is

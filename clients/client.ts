@@ -20,6 +20,8 @@ import {
 import {
   ConnectionClosedError,
   ConnectionRefusedError,
+  type ErrorHandler,
+  NetError,
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
@@ -28,13 +30,16 @@ import type {
   ConsumerFactory,
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
-import { ConnectionProducer } from "../producers/connection_producer.ts";
-import type {
-  ConnectionFactory,
-  ProducerEvents,
+import {
+  type ConnectionFactory,
+  Producer,
+  type ProducerEvents,
 } from "../producers/producer.ts";
-import { connect } from "../transports/connect.ts";
-import type { SocketTransportOptions } from "../transports/socket_transport.ts";
+import { connect, type ConnectOptions } from "../transports/connect.ts";
+import {
+  checkSocketTransportOptions,
+  type SocketTransportOptions,
+} from "../transports/socket_transport.ts";
 import { ConnectionPool } from "./connection_pool.ts";
 import type { Request, RequestAddress, RequestEvents } from "./request.ts";
 import { makeTarget, type Target, type TargetAddress } from "./_target.ts";
@@ -98,6 +103,15 @@ export interface ClientOptions extends SocketTransportOptions {
    * @default {{ maxAttempts: 4, minTimeout: 25, maxTimeout: 1000, multiplier: 2, jitter: 1 }}
    */
   reconnect?: ReconnectOptions | false;
+  /**
+   * Receives the errors no request can be rejected with: a callback of one
+   * of the client's connections that threw (a consumer's `dataReceived`, a
+   * protocol's `connectionLost`), with its source and the peer's address.
+   * What threw costs at most its connection, whose request then fails with
+   * `ConnectionClosedError`. Without it, each is printed as one
+   * `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /** How a `Client` retries a refused connection: exponential backoff. */
@@ -156,12 +170,23 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * copy of those settings. A request whose signal is aborted before it is
  * written is never written.
  *
+ * A request fails in one of two ways, and its connection follows:
+ *
+ * - An error reply: the consumer finished with an error
+ *   (`finished(undefined, error)`) that is not a `NetError`. The peer
+ *   answered and the stream is in step, so the connection goes back to the
+ *   pool; the request rejects with that error.
+ * - A broken stream: the consumer threw (from `dataReceived`, or while it
+ *   started: a `preRequest` hook or `startRequest()`, which may have written
+ *   half a request), it finished with a `NetError` (a `ProtocolError` for
+ *   bytes that are no reply), the connection closed or was reset, or the
+ *   request timed out or was aborted. The connection is closed, never
+ *   reused.
+ *
  * A pooled connection found closed by the server before any byte of the
  * response arrived is retried on a new one, at most `maxReconnect` times. A
  * reset or any other failure mid-request is never retried (the request may
  * have had effects): it fails with `ConnectionClosedError`, cause attached.
- *
- * @typeParam Res The result type of the consumers.
  *
  * @example A client for a server that answers "ok"
  * ```ts
@@ -181,14 +206,85 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  *   await conn.read(new Uint8Array(16));
  *   await conn.write(new TextEncoder().encode("ok"));
  * })();
- * await using client = new Client<string>({ consumerFactory: () => new Reply() });
- * const request = new Request({ port: listener.addr.port }, { data: "hi" });
- * assertEquals(await client.response(request), "ok");
+ * await using client = new Client({ consumerFactory: () => new Reply() });
+ * const request = new Request<string>({ port: listener.addr.port }, {
+ *   data: "hi",
+ * });
+ * const reply: string = await client.response(request);
+ * assertEquals(reply, "ok");
  * assertEquals(client.requestsProcessed, 1);
  * ```
+ *
+ * @example Commands with their own result types, and an error reply
+ * ```ts
+ * import { Client, Request } from "@pulsar/net/clients";
+ * import { ProtocolConsumer } from "@pulsar/net/protocols";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * class ServerError extends Error {}
+ *
+ * // One reply line: "+text", ":integer" or "-error".
+ * class Reply extends ProtocolConsumer<Request, string | number> {
+ *   override dataReceived(data: Uint8Array): void {
+ *     const line = new TextDecoder().decode(data).trimEnd();
+ *     const value = line.slice(1);
+ *     if (line[0] === "-") this.finished(undefined, new ServerError(value));
+ *     else this.finished(line[0] === ":" ? Number(value) : value);
+ *   }
+ * }
+ *
+ * class KeyValueClient extends Client {
+ *   #port: number;
+ *   constructor(port: number) {
+ *     super({ consumerFactory: () => new Reply(), poolSize: 1 });
+ *     this.#port = port;
+ *   }
+ *   get(key: string): Promise<string> {
+ *     return this.response(this.#command<string>(`get ${key}`));
+ *   }
+ *   incr(key: string): Promise<number> {
+ *     return this.response(this.#command<number>(`incr ${key}`));
+ *   }
+ *   #command<T>(line: string): Request<T> {
+ *     return new Request<T>({ port: this.#port }, { data: `${line}\r\n` });
+ *   }
+ * }
+ *
+ * // A server that answers "get" with text, "incr" with 1, others with -ERR.
+ * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = (async () => {
+ *   using conn = await listener.accept();
+ *   const buffer = new Uint8Array(64);
+ *   for (let n; (n = await conn.read(buffer)) !== null;) {
+ *     const [command] = new TextDecoder().decode(buffer.subarray(0, n))
+ *       .split(" ");
+ *     const reply = command === "get"
+ *       ? "+hello"
+ *       : command === "incr"
+ *       ? ":1"
+ *       : "-ERR unknown command";
+ *     await conn.write(new TextEncoder().encode(`${reply}\r\n`));
+ *   }
+ * })();
+ *
+ * const client = new KeyValueClient(listener.addr.port);
+ * const text: string = await client.get("greeting");
+ * const count: number = await client.incr("visits");
+ * assertEquals([text, count], ["hello", 1]);
+ * // An error reply: the connection stays in the pool.
+ * await assertRejects(
+ *   () => client.response(new Request({ port: listener.addr.port }, {
+ *     data: "del greeting\r\n",
+ *   })),
+ *   ServerError,
+ *   "ERR unknown command",
+ * );
+ * assertEquals(client.sessions, 1);
+ * await client.close();
+ * await serving;
+ * ```
  */
-export class Client<Res = unknown>
-  extends ConnectionProducer<ClientEvents, "finish"> {
+export class Client extends Producer<ClientEvents, "finish"> {
   #options: ClientOptions;
   #consumerFactory: ConsumerFactory;
   #name: string;
@@ -196,26 +292,35 @@ export class Client<Res = unknown>
   #timeout: number;
   #maxReconnect: number;
   #reconnect: Required<ReconnectOptions> | false;
+  #onError: ErrorHandler | undefined;
   #pools = new Map<string, ConnectionPool>();
   /** The pool of the last request without TLS options, and its address. */
   #lastPool:
     | { address: TargetAddress; tls: boolean; pool: ConnectionPool }
     | undefined;
+  /** Connects that succeeded. */
+  #sessions = 0;
+  /** Connections built: the next one's number. */
+  #numbered = 0;
   #requestsProcessed = 0;
   /** Requests in `response()`; `close()` waits for them to settle. */
   #active = 0;
   #drained: PromiseWithResolvers<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Made on first use of `closed`. */
+  #closed: PromiseWithResolvers<void> | undefined;
+  #isClosed = false;
 
   /**
    * Builds a client; connections open on demand.
    *
    * @param options `consumerFactory`, `poolSize`, `timeout`, `maxReconnect`,
-   * `idleTimeout`, `name`, `connectionFactory`, `reconnect` and transport
-   * options.
+   * `idleTimeout`, `name`, `connectionFactory`, `reconnect`, `onError` and
+   * transport options.
    * @throws {TypeError} If an option has the wrong type (`consumerFactory`
    * is required).
-   * @throws {RangeError} If a number is out of range.
+   * @throws {RangeError} If a number is out of range (a transport option
+   * such as `readSize` included).
    */
   constructor(options: ClientOptions) {
     const checked = checkClientOptions(options);
@@ -226,13 +331,15 @@ export class Client<Res = unknown>
       },
       { oneTime: ["finish"], manyTimes: [] },
     );
-    this.#options = options;
+    // A copy: options changed after construction, unchecked, are not used.
+    this.#options = { ...options };
     this.#consumerFactory = checked.consumerFactory;
     this.#name = checked.name;
     this.#poolSize = checked.poolSize;
     this.#timeout = checked.timeout;
     this.#maxReconnect = checked.maxReconnect;
     this.#reconnect = checked.reconnect;
+    this.#onError = checked.onError;
   }
 
   /** The client's name, for messages. */
@@ -242,35 +349,45 @@ export class Client<Res = unknown>
 
   /**
    * The pools, by request key: one per address and TLS settings. A pool's
-   * own `key` is its name in messages (`tls://127.0.0.1:8060`).
+   * own `key` is its name in messages (`tls://127.0.0.1:8060`). A pool left
+   * empty (no connection idle, in use or being opened, and no request
+   * waiting) is closed and dropped from the map, and the next request to
+   * its address makes a new one: a client that talks to many addresses
+   * keeps pools only for those it holds connections to.
    */
   get connectionPools(): ReadonlyMap<string, ConnectionPool> {
     return this.#pools;
   }
 
-  /** The connections opened, summed over the pools. */
-  override get sessions(): number {
-    let total = 0;
-    for (const pool of this.#pools.values()) total += pool.sessions;
-    return total;
+  /** The connections opened so far (connects that succeeded). */
+  get sessions(): number {
+    return this.#sessions;
   }
 
-  /** The requests that got their response. */
-  override get requestsProcessed(): number {
+  /** The requests answered by the peer, error replies included. */
+  get requestsProcessed(): number {
     return this.#requestsProcessed;
   }
 
-  /** The connections in use, summed over the pools. */
-  override get concurrentConnections(): number {
+  /**
+   * The requests not settled yet: waiting for a connection, being written,
+   * or waiting for their response.
+   */
+  get requestsInFlight(): number {
+    return this.#active;
+  }
+
+  /** The connections running a request (or kept by one), over all pools. */
+  get connectionsInUse(): number {
     let total = 0;
     for (const pool of this.#pools.values()) total += pool.inUse;
     return total;
   }
 
-  /** The idle connections, summed over the pools. */
-  get availableConnections(): number {
+  /** The idle connections kept for reuse, over all pools. */
+  get idleConnections(): number {
     let total = 0;
-    for (const pool of this.#pools.values()) total += pool.available;
+    for (const pool of this.#pools.values()) total += pool.idle;
     return total;
   }
 
@@ -284,6 +401,18 @@ export class Client<Res = unknown>
   }
 
   /**
+   * Settles (never rejects) once the client is closed: `close()` was
+   * called, every request has settled and every connection has closed.
+   */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#isClosed) this.#closed.resolve();
+    }
+    return this.#closed.promise;
+  }
+
+  /**
    * Sends a request: what subclasses implement, building a `Request` and
    * returning `this.response(request)`.
    *
@@ -291,7 +420,7 @@ export class Client<Res = unknown>
    * @returns The response.
    * @throws {TypeError} Always, in this base class.
    */
-  request(..._args: unknown[]): Promise<Res> {
+  request(..._args: unknown[]): Promise<unknown> {
     return Promise.reject(
       new TypeError(
         `Cannot send a request with ${this.constructor.name}: ` +
@@ -304,10 +433,14 @@ export class Client<Res = unknown>
    * Runs `request` on a pooled connection with a new consumer and resolves
    * with the consumer's result. The connection comes from the pool of the
    * request's address and TLS settings. A request whose signal is aborted
-   * before it is written is not written.
+   * before it is written is not written. After an error reply (the consumer
+   * finished with an error that is not a `NetError`) the connection goes
+   * back to the pool; after any other failure it is closed.
    *
+   * @typeParam T The result type the request carries.
    * @param request The request.
-   * @returns The consumer's result.
+   * @returns The consumer's result, of the request's result type.
+   * @throws {Error} The consumer's error reply.
    * @throws {TimeoutError} If the request's (or the client's) timeout
    * elapses first.
    * @throws {ConnectionRefusedError} If no connection could be opened.
@@ -315,15 +448,8 @@ export class Client<Res = unknown>
    * @throws {ConnectionClosedError} If the connection was lost mid-request,
    * or the client is closed (or closes before the request is answered).
    */
-  async response(request: Request): Promise<Res> {
-    const pool = this.isClosing() ? undefined : this.#pool(request);
-    if (pool === undefined) {
-      throw new ConnectionClosedError(
-        `Cannot send a request to ${
-          makeTarget(request.address, request.tls).label
-        }: ${this.#name} is closed`,
-      );
-    }
+  async response<T>(request: Request<T>): Promise<T> {
+    let pool = this.#pool(request);
     const timeout = request.timeout || this.#timeout;
     const limit = deadline(request.signal, timeout, () =>
       new TimeoutError(
@@ -335,6 +461,8 @@ export class Client<Res = unknown>
       limit.signal?.throwIfAborted();
       let closed: ConnectionClosedError | undefined;
       for (let attempt = 0;; attempt++) {
+        // A retry takes the pool again: the last one may have been dropped.
+        if (attempt > 0) pool = this.#pool(request);
         let connection: Connection;
         try {
           connection = pool.tryAcquire() ??
@@ -355,11 +483,21 @@ export class Client<Res = unknown>
         }
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
-        let result: Res;
+        const exchange = this.#start(connection, request);
+        let result: T;
         try {
-          result = await this.#start(connection, request, limit.signal);
+          result = await (limit.signal === undefined
+            ? exchange.finished
+            : abortable(exchange.finished, limit.signal));
         } catch (error) {
-          if (limit.signal?.aborted) connection.abort(limit.signal.reason);
+          if (limit.signal?.aborted) {
+            connection.abort(limit.signal.reason);
+          } else if (isErrorReply(exchange, error)) {
+            // The peer answered, with an error: the stream is intact.
+            this.#requestsProcessed++;
+            pool.release(connection);
+            throw error;
+          }
           pool.release(connection, DISCARD);
           const closedUnanswered = error instanceof ConnectionClosedError &&
             error.cause === undefined &&
@@ -398,6 +536,8 @@ export class Client<Res = unknown>
         this.#drained = Promise.withResolvers();
         await this.#drained.promise;
       }
+      this.#isClosed = true;
+      this.#closed?.resolve();
       this.fireEvent("finish", this);
     })();
   }
@@ -411,26 +551,39 @@ export class Client<Res = unknown>
     return this.close();
   }
 
-  /** Runs a new consumer for `request`; returns the promise of its result. */
-  #start(
-    connection: Connection,
-    request: Request,
-    signal: AbortSignal | undefined,
-  ): Promise<Res> {
+  /** Runs a new consumer for `request`. */
+  #start<T>(connection: Connection, request: Request<T>): Exchange<T> {
     const consumer = this.buildConsumer(this.#consumerFactory);
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
     connection.setConsumer(consumer);
     consumer.start(request);
-    const finished = consumer.onFinished as Promise<Res>;
-    // Only a request with a time limit or a signal can be cut short.
-    return signal === undefined
-      ? finished
-      : abortable(finished, signal) as Promise<Res>;
+    return {
+      consumer,
+      // Finished already: a preRequest hook or startRequest() failed, or
+      // the request needs no answer.
+      startFailed: consumer.hasFinished,
+      // The consumer factory's promise: it reads replies of this type.
+      finished: consumer.onFinished as Promise<T>,
+    };
   }
 
+  /**
+   * The pool of `request`'s address and TLS settings, made if there is
+   * none. A pool left empty (no connection, no waiter) is dropped, so that
+   * pools of addresses no longer used do not pile up.
+   *
+   * @throws {ConnectionClosedError} If the client is closing.
+   */
   #pool(request: Request): ConnectionPool {
+    if (this.isClosing()) {
+      throw new ConnectionClosedError(
+        `Cannot send a request to ${
+          makeTarget(request.address, request.tls).label
+        }: ${this.#name} is closed`,
+      );
+    }
     // Most clients talk to one server: skip building the key when the
     // request goes where the last one went, without TLS options (an options
     // object may have changed since: it is read again each time).
@@ -451,6 +604,7 @@ export class Client<Res = unknown>
         // The pool's own copy of the settings, never a request (nor its
         // body): each connection is opened with the settings of its pool.
         connect: (signal) => this.#connect(target, signal),
+        onEmpty: (empty) => this.#dropPool(target.key, empty),
       });
       this.#pools.set(target.key, pool);
     }
@@ -458,6 +612,15 @@ export class Client<Res = unknown>
       ? undefined
       : { address: target.address, tls: !!tls, pool };
     return pool;
+  }
+
+  /** Forgets and closes a pool left empty; the next request makes another. */
+  #dropPool(key: string, pool: ConnectionPool): void {
+    if (this.isClosing() || this.#pools.get(key) !== pool) return;
+    this.#pools.delete(key);
+    if (this.#lastPool?.pool === pool) this.#lastPool = undefined;
+    // Empty, it closes at once; closed, nothing can use it by mistake.
+    pool.close();
   }
 
   /**
@@ -484,20 +647,46 @@ export class Client<Res = unknown>
     target: Target,
     signal?: AbortSignal,
   ): Promise<Connection> {
-    const connection = this.newConnection();
-    try {
-      await connect(() => connection, {
-        ...this.#options,
-        ...target.address,
-        tls: target.tls,
-        signal,
-      });
-    } catch (error) {
-      this.forgetConnection(connection);
-      throw error;
-    }
+    const connection = this.connectionFactory({
+      session: ++this.#numbered,
+      producer: this,
+      idleTimeout: this.idleTimeout,
+    });
+    // The client's hooks reach its connections (and, through
+    // buildConsumer(), their consumers).
+    connection.copyManyTimesEvents(this);
+    // Typed wider than ConnectOptions until connect() takes onError.
+    const options: ConnectOptions & { onError?: ErrorHandler } = {
+      ...this.#options,
+      ...target.address,
+      tls: target.tls,
+      signal,
+      onError: this.#onError,
+    };
+    await connect(() => connection, options);
+    this.#sessions++;
     return connection;
   }
+}
+
+/** A request's consumer, running on its connection. */
+interface Exchange<T> {
+  consumer: ProtocolConsumer;
+  /** Whether the consumer finished while it started. */
+  startFailed: boolean;
+  /** The consumer's result. */
+  finished: Promise<T>;
+}
+
+/**
+ * Whether `error`, which the request failed with, is an error reply: the
+ * consumer finished with it (it was not cut short), after it had started,
+ * and it is not one of the module's errors, which all mean a broken stream
+ * (a `ProtocolError`, a `ConnectionClosedError`, a `TimeoutError`...).
+ */
+function isErrorReply(exchange: Exchange<unknown>, error: unknown): boolean {
+  return exchange.consumer.hasFinished && !exchange.startFailed &&
+    !(error instanceof NetError);
 }
 
 function sameAddress(a: TargetAddress, b: RequestAddress): boolean {
@@ -539,10 +728,12 @@ interface CheckedClientOptions {
   idleTimeout: number;
   name: string;
   reconnect: Required<ReconnectOptions> | false;
+  onError: ErrorHandler | undefined;
 }
 
 function checkClientOptions(options: unknown): CheckedClientOptions {
   const given = checkObject<ClientOptions>("options", options);
+  checkSocketTransportOptions(given);
   return {
     consumerFactory: checkFunction<ConsumerFactory>(
       "consumerFactory",
@@ -571,6 +762,11 @@ function checkClientOptions(options: unknown): CheckedClientOptions {
     ),
     name: optional(given.name, "client", (v) => checkString("name", v)),
     reconnect: checkReconnect(given.reconnect),
+    onError: optional(
+      given.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    ),
   };
 }
 

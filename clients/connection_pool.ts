@@ -17,6 +17,7 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import { reportError } from "../internal/report.ts";
 import type { Connection } from "../protocols/connection.ts";
 
 /** Options of a `ConnectionPool`. */
@@ -44,6 +45,14 @@ export interface ConnectionPoolOptions {
    * @default {"pool"}
    */
   key?: string;
+  /**
+   * Called, in a microtask, when the pool becomes empty: no connection
+   * idle, in use or being opened, and no caller waiting; once, until it
+   * opens a connection again. Its owner may then close and drop it (a
+   * `Client` does). A callback that throws is reported with one
+   * `console.error` line.
+   */
+  onEmpty?: (pool: ConnectionPool) => void;
 }
 
 /** Options of `ConnectionPool.acquire()`. */
@@ -75,7 +84,7 @@ interface Waiter extends PromiseWithResolvers<Connection> {
 /**
  * A pool of connections to one address. `acquire()` gives an idle
  * connection, or opens a new one while fewer than `poolSize` exist, or else
- * waits, first in first out, up to `timeout`. Idle connections found dead are
+ * waits, first in first out, up to `acquireTimeout`. Idle connections found dead are
  * dropped, never handed out. `close()` also cancels the connections being
  * opened: every caller of `acquire()` is settled.
  *
@@ -105,6 +114,74 @@ interface Waiter extends PromiseWithResolvers<Connection> {
  * pool.release(second);
  * await pool.close();
  * ```
+ *
+ * @example All connections in use: a caller waits, up to `acquireTimeout`
+ * ```ts
+ * import { ConnectionPool } from "@pulsar/net/clients";
+ * import { TimeoutError } from "@pulsar/net/errors";
+ * import { Connection } from "@pulsar/net/protocols";
+ * import { connect } from "@pulsar/net/transports";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * await using pool = new ConnectionPool({
+ *   poolSize: 1,
+ *   acquireTimeout: 20,
+ *   key: "tcp://127.0.0.1",
+ *   connect: async (signal) => {
+ *     const [, connection] = await connect(() => new Connection(), {
+ *       port: listener.addr.port,
+ *       signal,
+ *     });
+ *     return connection;
+ *   },
+ * });
+ * const only = await pool.acquire();
+ * await assertRejects(
+ *   () => pool.acquire(),
+ *   TimeoutError,
+ *   "Cannot get a connection to tcp://127.0.0.1: all 1 were in use for 20 ms",
+ * );
+ * // A waiter gets the connection released first.
+ * const waiting = pool.acquire({ acquireTimeout: 0 });
+ * assertEquals(pool.waiting, 1);
+ * pool.release(only);
+ * assertEquals(await waiting, only);
+ * pool.release(only);
+ * ```
+ *
+ * @example Drop a pool once it holds no connection (`onEmpty`)
+ * ```ts
+ * import { ConnectionPool } from "@pulsar/net/clients";
+ * import { Connection } from "@pulsar/net/protocols";
+ * import { connect } from "@pulsar/net/transports";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const pools = new Map<string, ConnectionPool>();
+ * const emptied = Promise.withResolvers<ConnectionPool>();
+ * const pool = new ConnectionPool({
+ *   connect: async (signal) => {
+ *     const [, connection] = await connect(() => new Connection(), {
+ *       port: listener.addr.port,
+ *       signal,
+ *     });
+ *     return connection;
+ *   },
+ *   onEmpty: (empty) => {
+ *     pools.delete("here");
+ *     emptied.resolve(empty);
+ *     empty.close();
+ *   },
+ * });
+ * pools.set("here", pool);
+ * const connection = await pool.acquire();
+ * pool.release(connection, { discard: true });
+ * assertEquals(await emptied.promise, pool);
+ * assertEquals(pools.size, 0);
+ * assertEquals(pool.isClosing(), true);
+ * await connection.closed;
+ * ```
  */
 export class ConnectionPool {
   #connect: (signal?: AbortSignal) => Promise<Connection>;
@@ -121,15 +198,21 @@ export class ConnectionPool {
   #waiters = new Set<Waiter>();
   #sessions = 0;
   #closing: Promise<void> | undefined;
+  #onEmpty: ((pool: ConnectionPool) => void) | undefined;
+  /** Whether a check for emptiness is queued. */
+  #emptyCheck = false;
+  /** Whether `onEmpty` was called since the pool last held a connection. */
+  #saidEmpty = false;
 
   /**
    * Builds an empty pool.
    *
-   * @param options `connect`, `poolSize`, `timeout` and `key`.
+   * @param options `connect`, `poolSize`, `acquireTimeout`, `key` and
+   * `onEmpty`.
    * @throws {TypeError} If an option has the wrong type (`connect` is
    * required).
    * @throws {RangeError} If `poolSize` is not an integer of 1 or more, or
-   * `timeout` is negative or `NaN`.
+   * `acquireTimeout` is negative or `NaN`.
    */
   constructor(options: ConnectionPoolOptions) {
     checkObject("options", options);
@@ -145,6 +228,11 @@ export class ConnectionPool {
       (v) => checkDuration("acquireTimeout", v),
     );
     this.#key = optional(options.key, "pool", (v) => checkString("key", v));
+    this.#onEmpty = optional(
+      options.onEmpty,
+      undefined,
+      (v) => checkFunction<(pool: ConnectionPool) => void>("onEmpty", v),
+    );
   }
 
   /** The most connections open at once. */
@@ -163,7 +251,7 @@ export class ConnectionPool {
   }
 
   /** The idle connections ready for reuse. */
-  get available(): number {
+  get idle(): number {
     return this.#idle.length;
   }
 
@@ -191,14 +279,14 @@ export class ConnectionPool {
    * `poolSize` exist, else the first one released to the waiters (first in,
    * first out).
    *
-   * @param options `signal` and `timeout` for this call.
+   * @param options `signal` and `acquireTimeout` for this call.
    * @returns The connection, now in use: `release()` it when done.
-   * @throws {TimeoutError} If none came free within the timeout.
+   * @throws {TimeoutError} If none came free within `acquireTimeout`.
    * @throws {ConnectionClosedError} If the pool is closed, or closes while
    * the connection is being opened.
    * @throws {ConnectionRefusedError} If opening a connection failed.
    * @throws {TypeError} If an option has the wrong type.
-   * @throws {RangeError} If `timeout` is negative or `NaN`.
+   * @throws {RangeError} If `acquireTimeout` is negative or `NaN`.
    */
   acquire(options: AcquireOptions = {}): Promise<Connection> {
     // Not async: a caller that waits gets the waiter's own promise, which a
@@ -304,6 +392,7 @@ export class ConnectionPool {
   }
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
+    this.#saidEmpty = false;
     // Its own controller, so close() can cancel it whatever the caller's
     // signal; it follows the caller's signal too.
     const controller = new AbortController();
@@ -352,7 +441,10 @@ export class ConnectionPool {
   /** A slot came free: let the first waiter open a connection in it. */
   #freeSlot(): void {
     const waiter = this.#nextWaiter();
-    if (waiter === undefined) return;
+    if (waiter === undefined) {
+      this.#checkEmpty();
+      return;
+    }
     this.#opening++;
     waiter.resolve(this.#open(waiter.signal));
   }
@@ -360,6 +452,28 @@ export class ConnectionPool {
   #dropIdle(connection: Connection): void {
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
+    this.#checkEmpty();
+  }
+
+  /**
+   * Calls `onEmpty` in a microtask if the pool is empty then: a caller
+   * that releases a connection and acquires another at once (a retry)
+   * never sees its pool dropped in between.
+   */
+  #checkEmpty(): void {
+    if (this.#onEmpty === undefined || this.#emptyCheck) return;
+    this.#emptyCheck = true;
+    queueMicrotask(() => {
+      this.#emptyCheck = false;
+      if (this.isClosing() || this.#size > 0 || this.#waiters.size > 0) return;
+      if (this.#saidEmpty) return;
+      this.#saidEmpty = true;
+      try {
+        this.#onEmpty!(this);
+      } catch (error) {
+        reportError(undefined, { error, source: "onEmpty" });
+      }
+    });
   }
 
   #wait(options: AcquireOptions): Promise<Connection> {

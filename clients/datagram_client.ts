@@ -10,16 +10,25 @@ import { deadline } from "../internal/deadline.ts";
 import {
   checkBytes,
   checkDuration,
+  checkFunction,
   checkInteger,
   checkObject,
   checkString,
   describe,
   optional,
 } from "../internal/validate.ts";
-import { ConnectionClosedError, NetError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorHandler,
+  NetError,
+  TimeoutError,
+} from "../errors.ts";
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { EventHandler } from "../protocols/events.ts";
-import { listenDatagram } from "../transports/listen_datagram.ts";
+import {
+  listenDatagram,
+  type ListenDatagramOptions,
+} from "../transports/listen_datagram.ts";
 import { formatAddress } from "../transports/format_address.ts";
 
 /** The largest UDP payload over IPv4, and the most a transport receives. */
@@ -58,6 +67,12 @@ export interface DatagramClientOptions {
    * @default {10}
    */
   poolSize?: number;
+  /**
+   * Receives the errors no request can be rejected with, from the client's
+   * sockets, with their source and address. Without it, each is printed as
+   * one `console.error` line.
+   */
+  onError?: ErrorHandler;
 }
 
 /** Options of `DatagramClient.request()`. */
@@ -127,6 +142,7 @@ export class DatagramClient
   #server: Deno.NetAddr;
   #timeout: number;
   #poolSize: number;
+  #onError: ErrorHandler | undefined;
   /** The server's resolved address, once known. */
   #peer: Deno.NetAddr | undefined;
   #resolving: Promise<Deno.NetAddr> | undefined;
@@ -144,8 +160,8 @@ export class DatagramClient
   /**
    * Builds the client; sockets are bound when requests need them.
    *
-   * @param options The server's `hostname` and `port`, `timeout` and
-   *   `poolSize`.
+   * @param options The server's `hostname` and `port`, `timeout`,
+   *   `poolSize` and `onError`.
    * @throws {TypeError} If an option has the wrong type.
    * @throws {RangeError} If `port` is not an integer from 1 to 65535, or
    *   `timeout` is negative or `NaN`, or `poolSize` is below 1.
@@ -180,6 +196,11 @@ export class DatagramClient
       10,
       (v) => checkInteger("poolSize", v, 1, Infinity),
     );
+    this.#onError = optional(
+      options.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    );
   }
 
   /** The server's address, as given. */
@@ -187,8 +208,11 @@ export class DatagramClient
     return this.#server;
   }
 
-  /** The requests not settled yet: in flight or waiting for a socket. */
-  get pending(): number {
+  /**
+   * The requests not settled yet: waiting for a socket or for their reply
+   * (a `Client`'s counter of the same name).
+   */
+  get requestsInFlight(): number {
     return this.#pending;
   }
 
@@ -362,7 +386,12 @@ export class DatagramClient
   #bind(peer: Deno.NetAddr): ReplySocket {
     const socket = new ReplySocket(peer, () => this.#lost(socket));
     try {
-      listenDatagram(() => socket, { hostname: localAddressFor(peer) });
+      // Typed wider than ListenDatagramOptions until it takes onError.
+      const options: ListenDatagramOptions & { onError?: ErrorHandler } = {
+        hostname: localAddressFor(peer),
+        onError: this.#onError,
+      };
+      listenDatagram(() => socket, options);
     } catch (error) {
       if (!(error instanceof Error) || error instanceof TypeError) throw error;
       throw new NetError(

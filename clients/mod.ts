@@ -5,11 +5,16 @@
  * address; `Request` says what and where; `DatagramClient` does the same
  * over UDP.
  *
- * @example A request's pool key
+ * @example Requests to one address share a pool
  * ```ts
  * import { Request } from "@pulsar/net/clients";
+ * import { assertEquals, assertNotEquals } from "@std/assert";
  *
- * console.log(new Request({ port: 8060 }).key); // "tcp://127.0.0.1:8060"
+ * const plain = new Request({ port: 8060 }, { data: "ping" });
+ * assertEquals(plain.key, "tcp://127.0.0.1:8060");
+ * // The timeout does not split pools; TLS does.
+ * assertEquals(new Request({ port: 8060 }, { timeout: 500 }).key, plain.key);
+ * assertNotEquals(new Request({ port: 8060 }, { tls: true }).key, plain.key);
  * ```
  *
  * @module

@@ -6,8 +6,9 @@
  */
 
 import type { EventCallback } from "../protocols/events.ts";
-import type {
-  Encodable,
+import {
+  type ConsumerEvents,
+  type Encodable,
   ProtocolConsumer,
 } from "../protocols/protocol_consumer.ts";
 import type { TlsClientOptions } from "../transports/connect.ts";
@@ -28,17 +29,16 @@ export type RequestAddress = { hostname?: string; port: number } | {
   path: string;
 };
 
-/** Handlers bound on the consumer of one request only. */
-export interface RequestEvents {
-  /** Called when the request starts. */
-  preRequest?: EventCallback<ProtocolConsumer, unknown>;
-  /** Called when the response is complete, or the request failed. */
-  postRequest?: EventCallback<ProtocolConsumer, unknown>;
-  /** Called with each chunk of the response read. */
-  dataReceived?: EventCallback<ProtocolConsumer, Uint8Array>;
-  /** Called after each chunk of the response was handled. */
-  dataProcessed?: EventCallback<ProtocolConsumer, Uint8Array>;
-}
+/**
+ * Handlers bound on the consumer of one request only: one for any of the
+ * consumer's events (`ConsumerEvents`), with the same owner and data.
+ */
+export type RequestEvents = {
+  [K in keyof ConsumerEvents]?: EventCallback<
+    ConsumerEvents[K][0],
+    ConsumerEvents[K][1]
+  >;
+};
 
 /** Options of a `Request`. */
 export interface RequestOptions {
@@ -56,7 +56,10 @@ export interface RequestOptions {
   /** Aborts the request; it rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
-   * Whether the connection goes back to the pool after the response.
+   * Whether the connection goes back to the pool after a successful
+   * response; `false` leaves it in use, for the consumer's code to take
+   * over (an upgrade). After an error reply it goes back to the pool
+   * anyway.
    *
    * @default {true}
    */
@@ -71,6 +74,13 @@ export interface RequestOptions {
  * pool: the same address and the same TLS settings (a request's timeout
  * does not split pools). Subclass it and override `encode()` to build the
  * bytes lazily.
+ *
+ * A request carries the type of its result: `client.response()` of a
+ * `Request<number>` is a `Promise<number>`, so the commands of one client
+ * may each have their own result type (see `Client`). The consumer that
+ * reads the reply must produce a value of that type.
+ *
+ * @typeParam T The type of the result `Client.response()` resolves with.
  *
  * @example
  * ```ts
@@ -89,7 +99,12 @@ export interface RequestOptions {
  * assertEquals(tls.key, "tls://127.0.0.1:8060?servername=example.com&alpn=h2");
  * ```
  */
-export class Request implements Encodable {
+export class Request<T = unknown> implements Encodable {
+  /**
+   * The type of the result, for the type checker only: never set. It is
+   * what ties `Client.response()`'s result to the request.
+   */
+  declare readonly resultType?: T;
   /** Where the request goes. */
   readonly address: RequestAddress;
   /** Milliseconds for the whole request; 0 for the client's default. */
@@ -212,21 +227,29 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
   );
 }
 
-const REQUEST_EVENTS = [
-  "preRequest",
-  "postRequest",
-  "dataReceived",
-  "dataProcessed",
-];
+/** A consumer's event names, read once from a consumer: their one list. */
+let consumerEventNames: readonly string[] | undefined;
+
+function eventNamesOfConsumers(): readonly string[] {
+  if (consumerEventNames === undefined) {
+    const probe = new (class extends ProtocolConsumer {
+      override dataReceived(): void {}
+    })();
+    const { oneTime, manyTimes } = probe.eventNames;
+    consumerEventNames = [...oneTime, ...manyTimes];
+  }
+  return consumerEventNames;
+}
 
 function checkEvents(events: unknown): RequestEvents | undefined {
   if (events === undefined) return undefined;
   const given = checkObject<Record<string, unknown>>("events", events);
+  const names = eventNamesOfConsumers();
   for (const [name, handler] of Object.entries(given)) {
-    if (!REQUEST_EVENTS.includes(name)) {
+    if (!names.includes(name)) {
       throw new TypeError(
         `Cannot use events.${name}: a request's events are ` +
-          REQUEST_EVENTS.join(", "),
+          names.join(", "),
       );
     }
     if (handler !== undefined) checkFunction(`events.${name}`, handler);

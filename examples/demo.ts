@@ -63,7 +63,7 @@ export async function main(): Promise<void> {
 
   const [pool] = client.connectionPools.values();
   console.log(
-    `pool: ${pool.sessions} connections opened, ${pool.available} idle, ` +
+    `pool: ${pool.sessions} connections opened, ${pool.idle} idle, ` +
       `${pool.inUse} in use; client: ${client.requestsProcessed} requests`,
   );
   console.log(
@@ -75,7 +75,7 @@ export async function main(): Promise<void> {
   await server.close();
   console.log(
     `closed: server open connections ${server.concurrentConnections}, ` +
-      `client idle ${client.availableConnections}`,
+      `client idle ${client.idleConnections}`,
   );
   if (!intact || wrong > 0 || pong !== "ping") {
     throw new Error("The echo demo saw wrong replies");

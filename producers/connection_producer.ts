@@ -9,6 +9,7 @@
 import type { Connection } from "../protocols/connection.ts";
 import type { EventName } from "../protocols/events.ts";
 import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
+import { checkFunction } from "../internal/validate.ts";
 import { Producer, type ProducerEvents } from "./producer.ts";
 
 /**
@@ -74,9 +75,17 @@ export class ConnectionProducer<
    * @returns The connection, ready to be given to a transport.
    * @throws {TypeError} If `consumerFactory` is given and not a function.
    */
-  override newConnection(consumerFactory?: ConsumerFactory): Connection {
-    const connection = super.newConnection(consumerFactory, this.#sessions + 1);
-    this.#sessions++;
+  newConnection(consumerFactory?: ConsumerFactory): Connection {
+    if (consumerFactory !== undefined) {
+      checkFunction("consumerFactory", consumerFactory);
+    }
+    const connection = this.connectionFactory({
+      session: ++this.#sessions,
+      consumerFactory,
+      producer: this,
+      idleTimeout: this.idleTimeout,
+    });
+    connection.copyManyTimesEvents(this);
     this.#connections.add(connection);
     return connection;
   }

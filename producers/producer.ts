@@ -76,11 +76,10 @@ export interface ProducerOptions {
 
 /**
  * What servers and clients share: it builds connections and consumers and
- * carries the hooks that reach them. `newConnection()` (for subclasses)
- * builds a connection with the producer's idle timeout and hooks;
- * `buildConsumer()` copies the producer's many-times handlers onto each
- * consumer. Tracking the connections is a server's business
- * (`ConnectionProducer`).
+ * carries the hooks that reach them: a connection it builds (with
+ * `connectionFactory`) gets its idle timeout and hooks, and
+ * `buildConsumer()` copies its many-times handlers onto each consumer.
+ * Tracking the connections is a server's business (`ConnectionProducer`).
  *
  * @typeParam E The event map, the producer hooks included.
  * @typeParam OneTime The names of its one-time events.
@@ -155,34 +154,6 @@ export class Producer<
       undefined,
       (v) => checkFunction<ErrorHandler>("onError", v),
     );
-  }
-
-  /**
-   * Builds a connection with `connectionFactory`: this producer is its
-   * producer, it gets this producer's idle timeout, and this producer's
-   * hooks are bound on it. Not tracked: a subclass keeps what it needs.
-   *
-   * @param consumerFactory The factory of the connection's consumers
-   * (server side); none on a client's connections.
-   * @param session The connection's number.
-   * @returns The connection, ready to be given to a transport.
-   * @throws {TypeError} If `consumerFactory` is given and not a function.
-   */
-  protected newConnection(
-    consumerFactory?: ConsumerFactory,
-    session = 1,
-  ): Connection {
-    if (consumerFactory !== undefined) {
-      checkFunction("consumerFactory", consumerFactory);
-    }
-    const connection = this.connectionFactory({
-      session,
-      consumerFactory,
-      producer: this,
-      idleTimeout: this.idleTimeout,
-    });
-    connection.copyManyTimesEvents(this);
-    return connection;
   }
 
   /**

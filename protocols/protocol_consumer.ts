@@ -235,6 +235,14 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
    * `postRequest`, and frees the connection for the next consumer. Later
    * calls are ignored.
    *
+   * Calling it says the exchange is complete and the stream is in step,
+   * even with an `error`: one that is not a `NetError` is an error reply
+   * (the peer answered `ERROR`, say), after which a `Client` keeps the
+   * connection for its next request. A stream that is broken (bytes that
+   * are no reply) is said by throwing from `dataReceived` (the connection
+   * is aborted) or by finishing with a `ProtocolError`: a `Client` then
+   * closes the connection.
+   *
    * @param result The result, on success.
    * @param error The failure; `onFinished` rejects with it.
    */

@@ -19,11 +19,11 @@ import {
   waitFor,
 } from "./_helpers.ts";
 
-/** The pool table's columns: inUse, available, sessions, requestsProcessed. */
-function counters(client: Client<Uint8Array>): number[] {
+/** The pool table's columns: in use, idle, sessions, requests processed. */
+function counters(client: Client): number[] {
   return [
-    client.concurrentConnections,
-    client.availableConnections,
+    client.connectionsInUse,
+    client.idleConnections,
     client.sessions,
     client.requestsProcessed,
   ];
@@ -46,7 +46,7 @@ Deno.test("Client with poolSize 2 follows pulsar's pool table row by row", async
   // one idle connection closed by the server, then three at once
   const [victim] = server.connections;
   victim.close();
-  await waitFor(() => client.availableConnections === 1);
+  await waitFor(() => client.idleConnections === 1);
   await Promise.all(["d", "e", "f"].map((m) => client.request(m)));
   assertEquals(counters(client), [0, 2, 3, 8]);
   // close()
@@ -120,8 +120,8 @@ Deno.test("Client.response() fails with TimeoutError when the response is late",
     TimeoutError,
     `Request to tcp://127.0.0.1:${listener.addr.port} timed out after 50 ms`,
   );
-  assertEquals(client.concurrentConnections, 0);
-  assertEquals(client.availableConnections, 0);
+  assertEquals(client.connectionsInUse, 0);
+  assertEquals(client.idleConnections, 0);
   (await accepted).close();
 });
 
@@ -141,7 +141,7 @@ Deno.test("Client.response() fails in-flight requests with ConnectionClosedError
   const accepted = listener.accept();
   const client = new EchoClient({ port: listener.addr.port });
   const request = client.request("never answered");
-  await waitFor(() => client.concurrentConnections === 1);
+  await waitFor(() => client.connectionsInUse === 1);
   await client.close();
   await assertRejects(
     () => request,
@@ -205,7 +205,7 @@ Deno.test("Client.response() keeps the connection checked out when releaseConnec
   await using server = await startEchoServer();
   await using client = new EchoClient({ port: server.port });
   let held: ProtocolConsumer | undefined;
-  const request = new Request({ port: server.port }, {
+  const request = new Request<Uint8Array>({ port: server.port }, {
     data: encoder.encode("mine\r\n\r\n"),
     releaseConnection: false,
     events: { preRequest: (consumer) => held = consumer },
@@ -213,8 +213,8 @@ Deno.test("Client.response() keeps the connection checked out when releaseConnec
   assertEquals(decoder.decode(await client.response(request)), "mine");
   const pool = client.connectionPools.get(request.key)!;
   assertEquals(pool.inUse, 1);
-  assertEquals(pool.available, 0);
+  assertEquals(pool.idle, 0);
   pool.release(held!.connection as Connection);
   assertEquals(pool.inUse, 0);
-  assertEquals(pool.available, 1);
+  assertEquals(pool.idle, 1);
 });

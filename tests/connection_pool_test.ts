@@ -14,7 +14,11 @@ import { connect } from "../transports/connect.ts";
 import { waitFor } from "./_helpers.ts";
 
 /** A listener that accepts and keeps connections, and a pool to it. */
-function setup(poolSize: number, timeout = 0) {
+function setup(
+  poolSize: number,
+  timeout = 0,
+  onEmpty?: (pool: ConnectionPool) => void,
+) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const peers: Deno.Conn[] = [];
   const accepting = (async () => {
@@ -28,6 +32,7 @@ function setup(poolSize: number, timeout = 0) {
     poolSize,
     acquireTimeout: timeout,
     key: "test",
+    onEmpty,
     connect: async (signal) => {
       const [, connection] = await connect(() => new Connection(), {
         port: listener.addr.port,
@@ -71,7 +76,7 @@ Deno.test("ConnectionPool.acquire() opens up to poolSize connections, then waits
   assertEquals(pool.sessions, 2);
   pool.release(b);
   pool.release(third!);
-  assertEquals(pool.available, 2);
+  assertEquals(pool.idle, 2);
   assertEquals(pool.inUse, 0);
 });
 
@@ -114,7 +119,7 @@ Deno.test("ConnectionPool.acquire() drops a dead idle connection and opens a new
   await waitFor(() => peers.length === 1);
   peers[0].close();
   await first.closed;
-  assertEquals(pool.available, 0);
+  assertEquals(pool.idle, 0);
   const second = await pool.acquire();
   assertNotStrictEquals(second, first);
   assert(!second.isClosed);
@@ -153,7 +158,7 @@ Deno.test("ConnectionPool.close() closes idle and in-use connections and is idem
     "Cannot get a connection to test: the pool is closed",
   );
   pool.release(busy);
-  assertEquals(pool.available, 0);
+  assertEquals(pool.idle, 0);
 });
 
 Deno.test("ConnectionPool.close() fails the callers waiting for a connection", async () => {
@@ -177,4 +182,46 @@ Deno.test("ConnectionPool rejects a poolSize below 1", () => {
     RangeError,
     'Cannot use poolSize "0": it must be an integer of 1 or more',
   );
+});
+
+Deno.test("ConnectionPool calls onEmpty once its last connection is gone and nobody waits, never while one is idle, in use or being replaced", async () => {
+  let empty = 0;
+  await using ctx = setup(1, 0, () => empty++);
+  const { pool } = ctx;
+  const first = await pool.acquire();
+  pool.release(first);
+  await Promise.resolve();
+  assertEquals(empty, 0); // Idle: not empty.
+  const again = await pool.acquire();
+  // Discarded and replaced at once, as a retry does: never seen empty.
+  pool.release(again, { discard: true });
+  const second = await pool.acquire();
+  assertEquals(empty, 0);
+  pool.release(second, { discard: true });
+  await second.closed;
+  await waitFor(() => empty === 1);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assertEquals(empty, 1); // Once, not again as the connection closes.
+  // An idle connection closed by the peer empties it too.
+  const third = await pool.acquire();
+  pool.release(third);
+  await waitFor(() => ctx.peers.length === 3);
+  ctx.peers[2].close();
+  await waitFor(() => empty === 2);
+  assertEquals([pool.idle, pool.inUse, pool.waiting], [0, 0, 0]);
+});
+
+Deno.test("ConnectionPool calls onEmpty after a connect that failed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  let empty = 0;
+  const pool = new ConnectionPool({
+    connect: async (signal) =>
+      (await connect(() => new Connection(), { port, signal }))[1],
+    onEmpty: () => empty++,
+  });
+  await assertRejects(() => pool.acquire());
+  await waitFor(() => empty === 1);
+  await pool.close();
 });

@@ -74,7 +74,7 @@ Deno.test("DatagramClient drops a timed-out request's late reply instead of reso
     const next = await client.request("next", { timeout: 5000 });
     assertEquals(decoder.decode(next), "next");
     assertEquals(echo.received, ["late", "next"]);
-    assertEquals(client.pending, 0);
+    assertEquals(client.requestsInFlight, 0);
   } finally {
     await echo.settled();
     await server.close();
@@ -123,7 +123,7 @@ Deno.test("DatagramClient gives concurrent requests their own replies when a lat
     });
     const slow = client.request("slow");
     const fast = client.request("fast");
-    assertEquals(client.pending, 2);
+    assertEquals(client.requestsInFlight, 2);
     assertEquals(decoder.decode(await fast), "fast");
     assertEquals(decoder.decode(await slow), "slow");
     // Many at once, more than the pool of sockets: each its own reply.
@@ -201,7 +201,7 @@ Deno.test("DatagramClient rejects a 70,000-byte request with a RangeError naming
     assertInstanceOf(outcome, RangeError);
     assertMatch((outcome as Error).message, /70000/);
     assertMatch((outcome as Error).message, /65507/);
-    assertEquals(client.pending, 0);
+    assertEquals(client.requestsInFlight, 0);
     // The largest datagram goes through.
     const largest = new Uint8Array(65_507).fill(120);
     assertEquals(await client.request(largest, { timeout: 5000 }), largest);
@@ -316,7 +316,7 @@ Deno.test("DatagramClient refuses bad options where they are given, naming the o
     TypeError,
     "data",
   );
-  assertEquals(client.pending, 0);
+  assertEquals(client.requestsInFlight, 0);
 });
 
 Deno.test("DatagramClient with timeout Infinity waits for a slow reply", async () => {
@@ -377,11 +377,11 @@ Deno.test("DatagramClient.close() rejects requests in flight and waiting, and cl
       "closed",
     );
     await sleep(20);
-    assertEquals(client.pending, 2);
+    assertEquals(client.requestsInFlight, 2);
     await client.close();
     await inFlight;
     await waiting;
-    assertEquals(client.pending, 0);
+    assertEquals(client.requestsInFlight, 0);
     await assertRejects(() => client.request("after"), NetError, "closed");
   } finally {
     await echo.settled();

@@ -43,7 +43,7 @@ Deno.test("EchoClient.request() works again after QUIT closed the connection", a
   assertEquals(server.requestsProcessed, 2);
 });
 
-Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedError, with one pool", async () => {
+Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedError, and leaves no pool behind", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
@@ -56,10 +56,10 @@ Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedEr
     );
     assertInstanceOf(error.cause, Deno.errors.ConnectionRefused);
   }
-  assertEquals(client.connectionPools.size, 1);
+  assertEquals(client.connectionPools.size, 0);
   assertEquals(client.sessions, 0);
-  assertEquals(client.concurrentConnections, 0);
-  assertEquals(client.availableConnections, 0);
+  assertEquals(client.connectionsInUse, 0);
+  assertEquals(client.idleConnections, 0);
 });
 
 Deno.test("EchoClient echoes over TLS", async () => {

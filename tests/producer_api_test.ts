@@ -33,6 +33,7 @@ Deno.test("Producer holds what servers and clients share; maxConnections is a Se
   assertEquals(producer.idleTimeout, 5);
   assertFalse("maxConnections" in producer);
   assertFalse("maxConnections" in new ConnectionProducer());
+  assertFalse("newConnection" in producer);
   const server = new Server({
     consumerFactory: () => new Ok(),
     maxConnections: 3,
@@ -43,26 +44,6 @@ Deno.test("Producer holds what servers and clients share; maxConnections is a Se
     RangeError,
     'maxConnections "-1"',
   );
-});
-
-Deno.test("Producer.newConnection() builds a connection with the producer, its idle timeout and its hooks, untracked", () => {
-  class Custom extends Producer {
-    open(session: number): Connection {
-      return this.newConnection(() => new Ok(), session);
-    }
-  }
-  const producer = new Custom({ idleTimeout: 25 });
-  const made: number[] = [];
-  producer.bindEvent(
-    "connectionLost",
-    (connection) => made.push(connection.session),
-  );
-  const connection = producer.open(7);
-  assertEquals(connection.session, 7);
-  assert(connection.producer === producer);
-  assertEquals(connection.idleTimeout, 25);
-  connection.connectionLost();
-  assertEquals(made, [7]);
 });
 
 Deno.test("ConnectionProducer numbers and tracks the connections it makes", () => {

@@ -86,17 +86,17 @@ Deno.test("Client recovers when its server is killed with SIGKILL and restarts o
   await using client = new EchoClient({ port }, { poolSize: 4 });
   // Four connections, then two requests in flight on two of them.
   await Promise.all(["a", "b", "c", "d"].map((m) => client.request(m)));
-  assertEquals(client.availableConnections, 4);
+  assertEquals(client.idleConnections, 4);
   const inFlight = ["slow:1", "slow:2"].map((m) =>
     client.request(m).catch((error) => error)
   );
-  await waitFor(() => client.concurrentConnections === 2);
-  assertEquals(client.availableConnections, 2);
+  await waitFor(() => client.connectionsInUse === 2);
+  assertEquals(client.idleConnections, 2);
   await first.stop();
   for (const error of await Promise.all(inFlight)) {
     assertInstanceOf(error, ConnectionClosedError);
   }
-  await waitFor(() => client.availableConnections === 0);
+  await waitFor(() => client.idleConnections === 0);
 
   const second = await startDeno([script, String(port)]);
   try {

@@ -95,7 +95,7 @@ export interface EchoClientOptions
 }
 
 /** A pooled echo client for one server. */
-export class EchoClient extends Client<Uint8Array> {
+export class EchoClient extends Client {
   #address: RequestAddress;
   #tls: boolean | TlsClientOptions | undefined;
 
@@ -127,7 +127,7 @@ export class EchoClient extends Client<Uint8Array> {
     data.set(payload);
     data.set(SEPARATOR, payload.length);
     return this.response(
-      new Request(this.#address, {
+      new Request<Uint8Array>(this.#address, {
         data,
         tls: this.#tls,
         timeout: options.timeout,
