@@ -328,6 +328,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
       {
         connectionFactory: checked.connectionFactory,
         idleTimeout: checked.idleTimeout,
+        onError: checked.onError,
       },
       { oneTime: ["finish"], manyTimes: [] },
     );

@@ -8,6 +8,8 @@ import {
   assertInstanceOf,
   assertThrows,
 } from "@std/assert";
+import { Client } from "../clients/client.ts";
+import { Request } from "../clients/request.ts";
 import type { ErrorReport } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
@@ -356,4 +358,29 @@ Deno.test("Server.closed settles once close() has finished, stop fired", async (
   await closed;
   assertEquals(order, ["stop", "closed"]);
   await server.closed;
+});
+
+Deno.test("Client onError receives a hook that threw on one of its consumers, with the server's address", async () => {
+  await using server = new Server({ consumerFactory: () => new Ok() });
+  await server.start();
+  class Reply extends ProtocolConsumer<Request, string> {
+    override dataReceived(data: Uint8Array): void {
+      this.finished(new TextDecoder().decode(data));
+    }
+  }
+  const reports: ErrorReport[] = [];
+  await using client = new Client({
+    consumerFactory: () => new Reply(),
+    onError: (report) => reports.push(report),
+  });
+  const failure = new Error("client hook broke");
+  client.bindEvent("postRequest", () => {
+    throw failure;
+  });
+  const request = new Request<string>({ port: server.port }, { data: "a" });
+  assertEquals(await client.response(request), "ok");
+  assertEquals(reports.length, 1);
+  assert(reports[0].error === failure);
+  assertEquals(reports[0].source, "event postRequest");
+  assertEquals((reports[0].address as Deno.NetAddr).port, server.port);
 });
