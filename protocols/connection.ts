@@ -91,9 +91,10 @@ export interface ConnectionOptions {
  * - a lost connection reaches the current consumer, which then fails with
  *   `ConnectionClosedError` if it had not finished;
  * - what user code throws with no caller to catch it (the consumer factory,
- *   a consumer's `dataReceived` or `connectionLost`, an event handler) is
- *   reported to the producer's `onError` with the peer's address, and costs
- *   this connection at most (a throwing event handler costs nothing).
+ *   the `dataReceived` of a consumer it built, a consumer's
+ *   `connectionLost`, an event handler) is reported to the producer's
+ *   `onError` with the peer's address, and costs this connection at most (a
+ *   throwing event handler costs nothing).
  *
  * `await using` closes the connection at the end of the block.
  *
@@ -145,6 +146,8 @@ export class Connection
   #lastActivity = 0;
   #transport: SocketTransport | undefined;
   #current: ProtocolConsumer | undefined;
+  /** Whether this connection built `#current` (from its consumer factory). */
+  #builtCurrent = false;
   #processed = 0;
   #bytesReceived = 0;
   #lost = false;
@@ -243,9 +246,11 @@ export class Connection
    * Hands bytes to the current consumer, building one if needed; the bytes a
    * finished consumer returns go to the next one. What the consumer factory
    * or a consumer's `dataReceived` throws (a consumer that returns bytes
-   * before it finished throws a `ProtocolError`) is reported to the
-   * producer's `onError` (source `consumerFactory` or `dataReceived`, with
-   * the peer's address) and aborts this connection only.
+   * before it finished throws a `ProtocolError`) aborts this connection
+   * only, with that error. It is reported to the producer's `onError`
+   * (source `consumerFactory` or `dataReceived`, with the peer's address)
+   * when this connection built the consumer (server side); a consumer set
+   * by a client fails its request with it instead.
    *
    * @param data The bytes read.
    */
@@ -255,18 +260,26 @@ export class Connection
     this.#serve(data);
   }
 
-  /** Feeds `data` to consumers; what one throws costs this connection. */
+  /**
+   * Feeds `data` to consumers; what one throws costs this connection. It is
+   * reported unless it came from a consumer set by a client: that one
+   * fails its request with it, which is report enough.
+   */
   #serve(data: Uint8Array): void {
     try {
       this.#feed(data);
     } catch (error) {
-      this.#fail("dataReceived", error);
+      const clients = this.#current !== undefined && !this.#builtCurrent;
+      this.#fail(clients ? undefined : "dataReceived", error);
     }
   }
 
-  /** Reports what user code threw, and aborts the connection with it. */
-  #fail(source: string, error: unknown): void {
-    this.reportError({ error, source });
+  /**
+   * Reports what user code threw (if `source` is given), and aborts the
+   * connection with it.
+   */
+  #fail(source: string | undefined, error: unknown): void {
+    if (source !== undefined) this.reportError({ error, source });
     this.abort(error instanceof Error ? error : new Error(String(error)));
   }
 
@@ -365,6 +378,7 @@ export class Connection
    */
   setConsumer(consumer: ProtocolConsumer | undefined): void {
     this.#current = consumer;
+    this.#builtCurrent = false;
     if (consumer === undefined) {
       this.#armIdle();
       return;
@@ -461,6 +475,7 @@ export class Connection
       return undefined;
     }
     this.setConsumer(consumer);
+    this.#builtCurrent = true;
     consumer.start();
     if (!consumer.hasFinished) return consumer;
     // It failed to start (a preRequest hook threw): the bytes read cannot

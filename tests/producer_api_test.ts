@@ -6,6 +6,7 @@ import {
   assertEquals,
   assertFalse,
   assertInstanceOf,
+  assertRejects,
   assertThrows,
 } from "@std/assert";
 import { Client } from "../clients/client.ts";
@@ -383,4 +384,24 @@ Deno.test("Client onError receives a hook that threw on one of its consumers, wi
   assert(reports[0].error === failure);
   assertEquals(reports[0].source, "event postRequest");
   assertEquals((reports[0].address as Deno.NetAddr).port, server.port);
+});
+
+Deno.test("Client onError does not receive what its consumer's dataReceived threw: the request rejects with it, once", async () => {
+  await using server = new Server({ consumerFactory: () => new Ok() });
+  await server.start();
+  const failure = new Error("bad reply");
+  class Picky extends ProtocolConsumer<Request, string> {
+    override dataReceived(): void {
+      throw failure;
+    }
+  }
+  const reports: ErrorReport[] = [];
+  await using client = new Client({
+    consumerFactory: () => new Picky(),
+    onError: (report) => reports.push(report),
+  });
+  const request = new Request<string>({ port: server.port }, { data: "a" });
+  const error = await assertRejects(() => client.response(request));
+  assert((error as Error).cause === failure);
+  assertEquals(reports, []);
 });
