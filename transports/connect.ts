@@ -23,9 +23,9 @@ import {
   refuseTlsOverUnix,
 } from "./_options.ts";
 import { startWatching, type Thrown } from "./_start.ts";
+import type { ProtocolInterface } from "./protocol_interface.ts";
 import {
   checkSocketTransportOptions,
-  type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
 } from "./socket_transport.ts";

@@ -9,31 +9,8 @@ import { ConnectionClosedError } from "../errors.ts";
 import { checkBytes } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
 import { isClosedByUs } from "./_errors.ts";
-import { type BaseProtocolInterface, Transport } from "./transport.ts";
-
-/** What a `DatagramTransport` calls on its protocol: the shape of `DatagramProtocol`. */
-export interface DatagramProtocolInterface extends BaseProtocolInterface {
-  /**
-   * Called once, when the transport is ready.
-   *
-   * @param transport The transport now driving this protocol.
-   */
-  connectionMade(transport: DatagramTransport): void;
-  /**
-   * Called with each datagram received. The bytes are never overwritten, so
-   * they may be kept or sent back as they are.
-   *
-   * @param data The datagram.
-   * @param addr Where it came from.
-   */
-  datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void;
-  /**
-   * Called when a send or a receive failed; the transport stays open.
-   *
-   * @param error The failure.
-   */
-  errorReceived(error: Error): void;
-}
+import type { DatagramProtocolInterface } from "./protocol_interface.ts";
+import { Transport } from "./transport.ts";
 
 /** The largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65507;

@@ -14,9 +14,9 @@ import {
   checkTlsServerOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
+import type { ProtocolInterface } from "./protocol_interface.ts";
 import {
   checkSocketTransportOptions,
-  type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
 } from "./socket_transport.ts";

@@ -15,10 +15,8 @@ import { formatHostPort } from "./format_address.ts";
 import { listenError } from "./_errors.ts";
 import { checkOptionalString, checkPort } from "./_options.ts";
 import { startWatching, type Thrown } from "./_start.ts";
-import {
-  type DatagramProtocolInterface,
-  DatagramTransport,
-} from "./datagram_transport.ts";
+import { DatagramTransport } from "./datagram_transport.ts";
+import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 
 /** Options of `listenDatagram()`. */
 export interface ListenDatagramOptions {

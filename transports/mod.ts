@@ -21,6 +21,7 @@
  * @module
  */
 
+export * from "./protocol_interface.ts";
 export * from "./transport.ts";
 export * from "./socket_transport.ts";
 export * from "./datagram_transport.ts";

@@ -15,32 +15,8 @@ import {
 } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
 import { ioError, isClosedByUs } from "./_errors.ts";
-import { type BaseProtocolInterface, Transport } from "./transport.ts";
-
-/** What a `SocketTransport` calls on its protocol: the shape of `Protocol`. */
-export interface ProtocolInterface extends BaseProtocolInterface {
-  /**
-   * Called once, when the transport is ready.
-   *
-   * @param transport The transport now driving this protocol.
-   */
-  connectionMade(transport: SocketTransport): void;
-  /**
-   * Called with each chunk read. The chunk is never overwritten, so it may be
-   * kept or written back as it is.
-   *
-   * @param data The bytes read.
-   */
-  dataReceived(data: Uint8Array): void;
-  /**
-   * Called at most once, when the peer closed its writing side. Return true
-   * to keep this side open for writing (half-close); otherwise the transport
-   * closes.
-   *
-   * @returns Whether to keep the transport open for writing.
-   */
-  eofReceived(): boolean | void;
-}
+import type { ProtocolInterface } from "./protocol_interface.ts";
+import { Transport } from "./transport.ts";
 
 /** The write-buffer limits of a transport, in bytes. */
 export interface WriteBufferLimits {

@@ -5,29 +5,7 @@
  * @module
  */
 
-/**
- * What every transport calls on its protocol: the shape of `BaseProtocol`.
- * A transport calls `connectionMade` once, then data callbacks, then
- * `connectionLost` exactly once.
- */
-export interface BaseProtocolInterface {
-  /**
-   * Called once, when the transport is ready.
-   *
-   * @param transport The transport now driving this protocol.
-   */
-  connectionMade(transport: Transport): void;
-  /**
-   * Called exactly once, when the transport has closed.
-   *
-   * @param error `undefined` for a clean close, the cause otherwise.
-   */
-  connectionLost(error?: Error): void;
-  /** Called when the transport's write buffer rises above its high mark. */
-  pauseWriting(): void;
-  /** Called when the transport's write buffer drains below its low mark. */
-  resumeWriting(): void;
-}
+import type { BaseProtocolInterface } from "./protocol_interface.ts";
 
 /**
  * The transport surface of PEP 3156 over one Deno resource: what
