@@ -490,3 +490,25 @@ Deno.test("SocketTransport built by listen() for a protocol whose connectionMade
     client.close();
   }
 });
+
+Deno.test("SocketTransport that pauses reading, writes and closes in dataReceived still closes and calls connectionLost", async () => {
+  class PauseWriteClose extends Protocol {
+    lost = Promise.withResolvers<void>();
+    override dataReceived(data: Uint8Array): void {
+      this.transport!.pauseReading();
+      this.transport!.write(data);
+      this.transport!.close();
+    }
+    override connectionLost(): void {
+      this.lost.resolve();
+    }
+  }
+  const protocol = new PauseWriteClose();
+  await using listener = listen(() => protocol, { port: 0 });
+  using peer = await Deno.connect({ port: listener.port });
+  await peer.write(encoder.encode("ping"));
+  // The answer is flushed, then the socket closes: the peer reads it, then
+  // end of stream.
+  assertEquals(new TextDecoder().decode(await readAll(peer)), "ping");
+  await within(protocol.lost.promise, 5000, "connectionLost");
+});

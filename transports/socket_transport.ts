@@ -489,7 +489,9 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     let offset = 0;
     let filled = false;
     while (true) {
-      if (!this.#reading) {
+      // Closing while paused (close() from dataReceived, say): nothing
+      // would wake a wait begun now.
+      if (!this.#reading && !this.#closing) {
         this.#resume = Promise.withResolvers();
         await this.#resume.promise;
       }
