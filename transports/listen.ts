@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Gate } from "../internal/gate.ts";
 import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
@@ -95,8 +96,8 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   #protocolFactory: () => P;
   #options: ListenOptions;
   #transports = new Set<SocketTransport>();
-  #accepting = true;
-  #resume: PromiseWithResolvers<void> | undefined;
+  /** Shut by `pauseAccepting()`; the accept loop waits at it. */
+  #accepting = new Gate();
   #closing = new AbortController();
   #loop: Promise<void>;
 
@@ -153,7 +154,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
    * @returns False while paused or once closed.
    */
   isAccepting(): boolean {
-    return this.#accepting && !this.#closing.signal.aborted;
+    return this.#accepting.isOpen && !this.#closing.signal.aborted;
   }
 
   /**
@@ -161,15 +162,12 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
    * `resumeAccepting()`.
    */
   pauseAccepting(): void {
-    this.#accepting = false;
+    this.#accepting.shut();
   }
 
   /** Accepts again after `pauseAccepting()`. */
   resumeAccepting(): void {
-    if (this.#accepting) return;
-    this.#accepting = true;
-    this.#resume?.resolve();
-    this.#resume = undefined;
+    this.#accepting.open();
   }
 
   /**
@@ -180,7 +178,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   close(): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
-      this.#resume?.resolve();
+      this.#accepting.wake();
       try {
         this.#listener.close();
       } catch {
@@ -209,9 +207,8 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   async #accept(): Promise<void> {
     const closing = this.#closing.signal;
     while (!closing.aborted) {
-      if (!this.#accepting) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
+      if (!this.#accepting.isOpen) {
+        await this.#accepting.wait();
         continue;
       }
       let conn: Deno.Conn;

@@ -6,6 +6,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
+import { Gate } from "../internal/gate.ts";
 import {
   checkBoolean,
   checkBytes,
@@ -244,8 +245,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #eofReceived = false;
   #eofWritten = false;
 
-  #reading = true;
-  #resume: PromiseWithResolvers<void> | undefined;
+  /** Shut by `pauseReading()`; the read loop waits at it. */
+  #reading = new Gate();
   #readLoop: Promise<void> = Promise.resolve();
 
   #queue: Uint8Array[] = [];
@@ -348,7 +349,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns True while reading.
    */
   isReading(): boolean {
-    return this.#reading && !this.#closing && !this.#eofReceived;
+    return this.#reading.isOpen && !this.#closing && !this.#eofReceived;
   }
 
   /**
@@ -356,15 +357,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * issued meanwhile, so the peer is pushed back by TCP flow control.
    */
   pauseReading(): void {
-    this.#reading = false;
+    this.#reading.shut();
   }
 
   /** Resumes delivering data after `pauseReading()`. */
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    this.#resume?.resolve();
-    this.#resume = undefined;
+    this.#reading.open();
   }
 
   /**
@@ -454,7 +452,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#wakeReader();
+    this.#reading.wake();
     if (this.#flushing === undefined) this.#finish(undefined);
   }
 
@@ -467,7 +465,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     this.#queue = [];
     this.#bufferSize = 0;
     this.#closing = true;
-    this.#wakeReader();
+    this.#reading.wake();
     this.#finish(reason);
   }
 
@@ -491,10 +489,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     while (true) {
       // Closing while paused (close() from dataReceived, say): nothing
       // would wake a wait begun now.
-      if (!this.#reading && !this.#closing) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
-      }
+      if (!this.#reading.isOpen && !this.#closing) await this.#reading.wait();
       if (this.#closing) return;
       const room = slab.length - offset;
       if ((filled && room < size) || room < Math.min(size, MIN_ROOM)) {
@@ -510,10 +505,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         return;
       }
       // Paused while the read was pending: hold the chunk until resumed.
-      if (!this.#reading && !this.#closing) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
-      }
+      if (!this.#reading.isOpen && !this.#closing) await this.#reading.wait();
       if (this.#closing) return;
       if (n === null) return this.#onEof();
       filled = n === window.length;
@@ -644,11 +636,6 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       // deno-lint-ignore no-console
       console.error("Protocol's resumeWriting() failed:", error);
     }
-  }
-
-  #wakeReader(): void {
-    this.#resume?.resolve();
-    this.#resume = undefined;
   }
 
   /**
