@@ -445,15 +445,20 @@ Deno.test("SocketTransport whose protocol's connectionMade throws closes its soc
   using conns = await rawConns();
   const failure = new Error("no thanks");
   const protocol = new Recorder();
+  let made = false;
   protocol.connectionMade = (transport) => {
+    made = true;
     // What it wrote first is dropped with the connection.
     transport.write(encoder.encode("dropped"));
     throw failure;
   };
   const transport = new SocketTransport(conns.accepted, protocol);
+  // Called once the transport is built, not from its constructor.
+  assert(!made);
+  await within(transport.closed, 5000, "closed");
+  assert(made);
   assert(transport.isClosing());
   assert(!transport.isReading());
-  await within(transport.closed, 5000, "closed");
   assertEquals(protocol.lostWith, failure);
   assertEquals(protocol.calls, ["connectionLost"]);
   // The socket is closed: the peer reads end of stream, and the resource

@@ -22,7 +22,7 @@ import {
   checkTlsClientOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
-import { startWatching, type Thrown } from "./_start.ts";
+import { startNow } from "./_internal.ts";
 import type { ProtocolInterface } from "./protocol_interface.ts";
 import {
   checkSocketTransportOptions,
@@ -205,9 +205,10 @@ export async function connect<P extends ProtocolInterface>(
 }
 
 /**
- * Drives `conn` with a new protocol. A factory that throws, or a transport
- * that cannot be built, closes the connection; a `connectionMade` that
- * throws rejects with its error once the transport has closed.
+ * Drives `conn` with a new protocol, started at once. A factory that throws,
+ * or a transport that cannot be built, closes the connection; a
+ * `connectionMade` that throws rejects with its error once the transport
+ * has closed.
  */
 async function start<P extends ProtocolInterface>(
   conn: Deno.Conn,
@@ -216,17 +217,14 @@ async function start<P extends ProtocolInterface>(
 ): Promise<[SocketTransport, P]> {
   let protocol: P;
   let transport: SocketTransport;
-  let thrown: Thrown;
   try {
     protocol = protocolFactory();
-    [transport, thrown] = startWatching(
-      protocol,
-      () => new SocketTransport(conn, protocol, options),
-    );
+    transport = new SocketTransport(conn, protocol, options);
   } catch (error) {
     conn.close();
     throw error;
   }
+  const thrown = startNow(transport);
   if (thrown !== undefined) {
     // The transport aborted itself with the error: wait until it has let go
     // of the connection, then fail with it.

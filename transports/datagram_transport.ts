@@ -8,7 +8,7 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { checkBytes } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
-import { isClosedByUs } from "./_errors.ts";
+import { asError, isClosedByUs } from "./_errors.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 import { Transport } from "./transport.ts";
 
@@ -23,8 +23,10 @@ const SLAB = 4 * MAX_DATAGRAM;
  * `datagramReceived` as views of a reused slab that are never overwritten, so
  * no 64 KiB buffer is allocated per datagram.
  *
- * Most code gets one from `listenDatagram()`. Building one directly starts it
- * at once: the constructor calls `connectionMade` and starts receiving.
+ * Its protocol's `connectionMade` is called once the transport is built,
+ * before any datagram (see `Transport`). Most code gets one from
+ * `listenDatagram()`, which calls it before it returns the transport; one
+ * built directly calls it in a microtask, then starts receiving.
  *
  * @example Send a datagram to yourself
  * ```ts
@@ -53,15 +55,12 @@ const SLAB = 4 * MAX_DATAGRAM;
 export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   #conn: Deno.DatagramConn;
   #remoteAddr: Deno.NetAddr | undefined;
-  #closing = false;
-  #finished = false;
   #sending = 0;
   #drained: PromiseWithResolvers<void> | undefined;
-  #receiveLoop: Promise<void> = Promise.resolve();
 
   /**
-   * Builds the transport and starts it: calls the protocol's
-   * `connectionMade(this)`, then starts receiving.
+   * Builds the transport. Its protocol's `connectionMade(this)` is called
+   * once it is built, in a microtask, then it starts receiving.
    *
    * @param conn The datagram socket; this transport owns it.
    * @param protocol The protocol to drive.
@@ -72,16 +71,9 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     protocol: DatagramProtocolInterface,
     options: { remoteAddr?: Deno.NetAddr } = {},
   ) {
-    super(protocol);
+    super(conn, protocol);
     this.#conn = conn;
     this.#remoteAddr = options.remoteAddr;
-    try {
-      protocol.connectionMade(this);
-    } catch (error) {
-      this.abort(error as Error);
-      return;
-    }
-    if (!this.#closing) this.#receiveLoop = this.#receive();
   }
 
   /** The local address. */
@@ -92,27 +84,6 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   /** The default destination of `sendto()`, if one was given. */
   get remoteAddr(): Deno.NetAddr | undefined {
     return this.#remoteAddr;
-  }
-
-  /**
-   * Optional information by name: `conn`, `localAddr`, `remoteAddr`.
-   *
-   * @param name The information's name.
-   * @param fallback What to return when there is no such information.
-   * @returns The information, or `fallback`.
-   */
-  override getExtraInfo(name: string, fallback?: unknown): unknown {
-    if (name === "conn") return this.#conn;
-    return super.getExtraInfo(name, fallback);
-  }
-
-  /**
-   * Whether the transport is closing or has closed.
-   *
-   * @returns True once `close()` or `abort()` was called.
-   */
-  isClosing(): boolean {
-    return this.#closing;
   }
 
   /**
@@ -131,7 +102,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     addr: Deno.NetAddr | undefined = this.#remoteAddr,
   ): void {
     checkBytes("data", data);
-    if (this.#closing) {
+    if (this.isClosing()) {
       throw new ConnectionClosedError(
         `Cannot send from ${formatAddress(this.localAddr)}: it is closing`,
       );
@@ -149,14 +120,13 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   #onSent = (): void => this.#sent();
   #onSendFailed = (error: unknown): void => {
     this.#sent();
-    if (!this.#finished || !isClosedByUs(error)) this.#errorReceived(error);
+    if (!this.isFinished() || !isClosedByUs(error)) this.#errorReceived(error);
   };
 
   /** Closes the transport once pending sends have completed. Idempotent. */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#whenDrained().then(() => this.#finish(undefined));
+    if (!this.markClosing()) return;
+    this.#whenDrained().then(() => this.finish(undefined));
   }
 
   /**
@@ -165,8 +135,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
    * @param reason The error passed to the protocol's `connectionLost`.
    */
   abort(reason?: Error): void {
-    this.#closing = true;
-    this.#finish(reason);
+    this.finish(reason, this.#whenDrained());
   }
 
   #sent(): void {
@@ -180,10 +149,16 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     return this.#drained.promise;
   }
 
-  async #receive(): Promise<void> {
+  /**
+   * The receive loop, started once `connectionMade` has returned; never
+   * rejects.
+   *
+   * @returns A promise that settles when the loop ends.
+   */
+  protected async readLoop(): Promise<void> {
     let slab = new Uint8Array(SLAB);
     let offset = 0;
-    while (!this.#closing) {
+    while (!this.isClosing()) {
       if (slab.length - offset < MAX_DATAGRAM) {
         slab = new Uint8Array(SLAB);
         offset = 0;
@@ -195,16 +170,16 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
           slab.subarray(offset, offset + MAX_DATAGRAM),
         );
       } catch (error) {
-        if (this.#finished || isClosedByUs(error)) return;
+        if (this.isFinished() || isClosedByUs(error)) return;
         this.#errorReceived(error);
         continue;
       }
-      if (this.#closing) return;
+      if (this.isClosing()) return;
       offset += data.length;
       try {
         this.protocol.datagramReceived(data, addr as Deno.NetAddr);
       } catch (error) {
-        this.abort(error instanceof Error ? error : new Error(String(error)));
+        this.abort(asError(error));
         return;
       }
     }
@@ -212,27 +187,10 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
 
   #errorReceived(error: unknown): void {
     try {
-      this.protocol.errorReceived(
-        error instanceof Error ? error : new Error(String(error)),
-      );
+      this.protocol.errorReceived(asError(error));
     } catch (thrown) {
       // deno-lint-ignore no-console
       console.error("Protocol's errorReceived() failed:", thrown);
     }
-  }
-
-  #finish(error: Error | undefined): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by Deno; nothing to release.
-    }
-    // Let the receive loop and pending sends return, so no op outlives
-    // `closed`.
-    Promise.all([this.#receiveLoop, this.#whenDrained()]).then(() =>
-      this.connectionLost(error)
-    );
   }
 }

@@ -10,6 +10,7 @@ import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
 import { isClosedByUs, listenError } from "./_errors.ts";
+import { startNow } from "./_internal.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
@@ -232,7 +233,10 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     }
   }
 
-  /** Drives an accepted connection; whatever throws costs only it. */
+  /**
+   * Drives an accepted connection, started at once (so `onTransport` gets
+   * it after `connectionMade`); whatever throws costs only it.
+   */
   #start(conn: Deno.Conn): void {
     let transport: SocketTransport;
     try {
@@ -250,6 +254,9 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
       );
       return;
     }
+    // A connectionMade that throws aborts the transport, and its error
+    // reaches the protocol's connectionLost.
+    startNow(transport);
     if (transport.isClosing()) return;
     this.#transports.add(transport);
     transport.closed.then(() => this.#transports.delete(transport));

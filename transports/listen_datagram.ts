@@ -14,7 +14,7 @@ import {
 import { formatHostPort } from "./format_address.ts";
 import { listenError } from "./_errors.ts";
 import { checkOptionalString, checkPort } from "./_options.ts";
-import { startWatching, type Thrown } from "./_start.ts";
+import { startNow } from "./_internal.ts";
 import { DatagramTransport } from "./datagram_transport.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 
@@ -119,22 +119,19 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
   }
   let protocol: P;
   let transport: DatagramTransport;
-  let thrown: Thrown;
   try {
     protocol = protocolFactory();
-    [transport, thrown] = startWatching(
-      protocol,
-      () =>
-        new DatagramTransport(conn, protocol, {
-          remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
-        }),
-    );
+    transport = new DatagramTransport(conn, protocol, {
+      remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
+    });
   } catch (error) {
     conn.close();
     throw error;
   }
-  // The transport aborted itself, and closed the socket: fail with the error
-  // rather than hand back a closed transport.
+  // Started now, so that the transport is returned after connectionMade.
+  // If it threw, the transport aborted itself and closed the socket: fail
+  // with the error rather than hand back a closed transport.
+  const thrown = startNow(transport);
   if (thrown !== undefined) throw thrown.error;
   return [transport, protocol];
 }

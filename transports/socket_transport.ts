@@ -15,7 +15,7 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
-import { ioError, isClosedByUs } from "./_errors.ts";
+import { asError, ioError, isClosedByUs } from "./_errors.ts";
 import type { ProtocolInterface } from "./protocol_interface.ts";
 import { Transport } from "./transport.ts";
 
@@ -181,11 +181,6 @@ export function checkSocketTransportOptions(
   resolveOptions(options);
 }
 
-/** `thrown` as an `Error`: what `abort()` and `connectionLost` take. */
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
-}
-
 /**
  * A transport over a `Deno.Conn` (TCP, Unix or TLS), with asyncio's
  * semantics:
@@ -208,8 +203,10 @@ function asError(thrown: unknown): Error {
  * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
  *   the protocol is a view that is never overwritten.
  *
- * Most code gets one from `connect()` or `listen()`. Building one directly
- * starts it at once: the constructor calls `connectionMade` and starts reading.
+ * Its protocol's `connectionMade` is called once the transport is built,
+ * before any data (see `Transport`). Most code gets one from `connect()` or
+ * `listen()`, which call it before they hand the transport over; one built
+ * directly calls it in a microtask, then starts reading.
  *
  * @example Echo a line over a direct transport
  * ```ts
@@ -240,14 +237,11 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #high = DEFAULT_HIGH;
   #low = DEFAULT_HIGH / 4;
 
-  #closing = false;
-  #finished = false;
   #eofReceived = false;
   #eofWritten = false;
 
   /** Shut by `pauseReading()`; the read loop waits at it. */
   #reading = new Gate();
-  #readLoop: Promise<void> = Promise.resolve();
 
   #queue: Uint8Array[] = [];
   #bufferSize = 0;
@@ -255,8 +249,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #writePaused = false;
 
   /**
-   * Builds the transport and starts it: calls the protocol's
-   * `connectionMade(this)`, then starts reading.
+   * Builds the transport. Its protocol's `connectionMade(this)` is called
+   * once it is built, in a microtask, then it starts reading.
    *
    * @param conn The connection to drive; this transport owns it.
    * @param protocol The protocol to drive.
@@ -272,8 +266,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     protocol: ProtocolInterface,
     options: SocketTransportOptions = {},
   ) {
-    super(protocol);
     const resolved = resolveOptions(options);
+    super(conn, protocol);
     this.#conn = conn;
     this.#readSize = resolved.readSize;
     if (resolved.limits !== undefined) {
@@ -290,14 +284,6 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         // connectionMade, as the protocol expects.
       }
     }
-    try {
-      protocol.connectionMade(this);
-    } catch (error) {
-      // The connection closes and `closed` settles once connectionLost ran.
-      this.abort(asError(error));
-      return;
-    }
-    if (!this.#closing) this.#readLoop = this.#read();
   }
 
   /** The peer's address as text, for messages (built only when needed). */
@@ -329,18 +315,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns The information, or `fallback`.
    */
   override getExtraInfo(name: string, fallback?: unknown): unknown {
-    if (name === "conn") return this.#conn;
     if (name === "peername") return this.#peer;
     return super.getExtraInfo(name, fallback);
-  }
-
-  /**
-   * Whether the transport is closing or has closed.
-   *
-   * @returns True once `close()` or `abort()` was called or the peer went away.
-   */
-  isClosing(): boolean {
-    return this.#closing;
   }
 
   /**
@@ -349,7 +325,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns True while reading.
    */
   isReading(): boolean {
-    return this.#reading.isOpen && !this.#closing && !this.#eofReceived;
+    return this.#reading.isOpen && !this.isClosing() && !this.#eofReceived;
   }
 
   /**
@@ -413,8 +389,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    */
   write(data: Uint8Array): void {
     checkBytes("data", data);
-    if (this.#closing || this.#eofWritten) {
-      const why = this.#closing
+    if (this.isClosing() || this.#eofWritten) {
+      const why = this.isClosing()
         ? "it is closing"
         : "its writing side is closed";
       throw new ConnectionClosedError(
@@ -443,17 +419,16 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * closed its side too, the transport then closes.
    */
   writeEof(): void {
-    if (this.#closing || this.#eofWritten) return;
+    if (this.isClosing() || this.#eofWritten) return;
     this.#eofWritten = true;
     if (this.#flushing === undefined) this.#shutdownWrite();
   }
 
   /** Closes the transport after flushing buffered writes. Idempotent. */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (!this.markClosing()) return;
     this.#reading.wake();
-    if (this.#flushing === undefined) this.#finish(undefined);
+    if (this.#flushing === undefined) this.finish(undefined);
   }
 
   /**
@@ -464,17 +439,22 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   abort(reason?: Error): void {
     this.#queue = [];
     this.#bufferSize = 0;
-    this.#closing = true;
+    this.markClosing();
     this.#reading.wake();
-    this.#finish(reason);
+    this.finish(reason, this.#flushing);
   }
 
-  /** The read loop; never rejects (anything unexpected aborts). */
-  async #read(): Promise<void> {
+  /**
+   * The read loop, started once `connectionMade` has returned; never
+   * rejects (anything unexpected aborts).
+   *
+   * @returns A promise that settles when the loop ends.
+   */
+  protected async readLoop(): Promise<void> {
     try {
       await this.#readChunks();
     } catch (error) {
-      if (!this.#finished) this.abort(asError(error));
+      if (!this.isFinished()) this.abort(asError(error));
     }
   }
 
@@ -489,8 +469,10 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     while (true) {
       // Closing while paused (close() from dataReceived, say): nothing
       // would wake a wait begun now.
-      if (!this.#reading.isOpen && !this.#closing) await this.#reading.wait();
-      if (this.#closing) return;
+      if (!this.#reading.isOpen && !this.isClosing()) {
+        await this.#reading.wait();
+      }
+      if (this.isClosing()) return;
       const room = slab.length - offset;
       if ((filled && room < size) || room < Math.min(size, MIN_ROOM)) {
         slab = new Uint8Array(filled ? size * 4 : Math.min(size, SMALL_SLAB));
@@ -501,12 +483,14 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       try {
         n = await this.#conn.read(window);
       } catch (error) {
-        if (!this.#finished) this.abort(ioError(error, this.#peer));
+        if (!this.isFinished()) this.abort(ioError(error, this.#peer));
         return;
       }
       // Paused while the read was pending: hold the chunk until resumed.
-      if (!this.#reading.isOpen && !this.#closing) await this.#reading.wait();
-      if (this.#closing) return;
+      if (!this.#reading.isOpen && !this.isClosing()) {
+        await this.#reading.wait();
+      }
+      if (this.isClosing()) return;
       if (n === null) return this.#onEof();
       filled = n === window.length;
       const chunk = slab.subarray(offset, offset + n);
@@ -564,23 +548,23 @@ export class SocketTransport extends Transport<ProtocolInterface> {
           written += n;
           this.#bufferSize -= n;
         }
-        if (this.#finished) return;
+        if (this.isFinished()) return;
         this.#checkLow();
         chunk = this.#takeQueued();
       }
     } catch (error) {
       this.#flushing = undefined;
-      if (!this.#finished || !isClosedByUs(error)) {
+      if (!this.isFinished() || !isClosedByUs(error)) {
         this.abort(ioError(error, this.#peer));
       }
       return;
     }
     this.#flushing = undefined;
     try {
-      if (this.#closing) this.#finish(undefined);
+      if (this.isClosing()) this.finish(undefined);
       else if (this.#eofWritten) this.#shutdownWrite();
     } catch (error) {
-      if (!this.#finished) this.abort(asError(error));
+      if (!this.isFinished()) this.abort(asError(error));
     }
   }
 
@@ -636,22 +620,5 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       // deno-lint-ignore no-console
       console.error("Protocol's resumeWriting() failed:", error);
     }
-  }
-
-  /**
-   * Closes the connection, then, once the read loop and any write have
-   * returned (so no op outlives `closed`), calls `connectionLost`.
-   */
-  #finish(error: Error | undefined): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by Deno; nothing to release.
-    }
-    // Neither loop rejects; connectionLost runs whatever they settle with.
-    const lost = () => this.connectionLost(error);
-    Promise.all([this.#readLoop, this.#flushing]).then(lost, lost);
   }
 }

@@ -5,11 +5,26 @@
  * @module
  */
 
+import { asError } from "./_errors.ts";
+import { registerStart, type Thrown } from "./_internal.ts";
 import type { BaseProtocolInterface } from "./protocol_interface.ts";
 
 /**
  * The transport surface of PEP 3156 over one Deno resource: what
- * `SocketTransport` and `DatagramTransport` share.
+ * `SocketTransport` and `DatagramTransport` share, their lifecycle included.
+ *
+ * - The protocol's `connectionMade` is called once the transport is built,
+ *   before any data: never from the constructor, so it never sees a
+ *   half-built object. A transport built directly calls it in a microtask;
+ *   `connect()`, `listen()` and `listenDatagram()` call it as soon as they
+ *   have built the transport, before they return it. If it throws, the
+ *   transport aborts with that error.
+ * - Reading starts once `connectionMade` has returned, unless it closed
+ *   the transport.
+ * - On close or abort, the resource is closed; once the read loop and any
+ *   pending write have returned (so no operation outlives `closed`), the
+ *   protocol's `connectionLost` is called, exactly once, and `closed`
+ *   settles.
  *
  * @typeParam P The protocol this transport drives.
  *
@@ -17,6 +32,7 @@ import type { BaseProtocolInterface } from "./protocol_interface.ts";
  * ```ts
  * import { connect, listen, type Transport } from "@pulsar/net/transports";
  * import { Protocol } from "@pulsar/net/protocols";
+ * import { assert } from "@std/assert";
  *
  * await using listener = listen(() => new Protocol(), { port: 0 });
  * const [transport]: [Transport, Protocol] = await connect(
@@ -24,23 +40,35 @@ import type { BaseProtocolInterface } from "./protocol_interface.ts";
  *   { port: listener.port },
  * );
  * transport.close();
+ * assert(transport.isClosing());
  * await transport.closed;
  * ```
  */
 export abstract class Transport<
   P extends BaseProtocolInterface = BaseProtocolInterface,
 > {
+  #resource: { close(): void };
   #protocol: P;
+  #started = false;
+  #closing = false;
+  #finished = false;
+  #readLoop: Promise<void> = Promise.resolve();
   #closed = Promise.withResolvers<void>();
-  #lost = false;
 
   /**
-   * Builds the transport for `protocol`.
+   * Builds the transport for `protocol`. The protocol's `connectionMade` is
+   * not called here but once the object is built (see the class).
    *
+   * @param resource The Deno resource to drive (a `Deno.Conn`, a
+   * `Deno.DatagramConn`); the transport owns it and closes it.
    * @param protocol The protocol to drive.
    */
-  constructor(protocol: P) {
+  constructor(resource: { close(): void }, protocol: P) {
+    this.#resource = resource;
     this.#protocol = protocol;
+    registerStart(this, () => this.#start());
+    // Runs after the constructor of the subclass has returned.
+    queueMicrotask(() => this.#start());
   }
 
   /** The protocol this transport drives. */
@@ -74,6 +102,8 @@ export abstract class Transport<
    */
   getExtraInfo(name: string, fallback?: unknown): unknown {
     switch (name) {
+      case "conn":
+        return this.#resource;
       case "localAddr":
         return this.localAddr;
       case "remoteAddr":
@@ -86,15 +116,18 @@ export abstract class Transport<
   /**
    * Whether the transport is closing or has closed.
    *
-   * @returns True once `close()` or `abort()` was called or the peer went away.
+   * @returns True once `close()` or `abort()` was called or the peer went
+   * away.
    */
-  abstract isClosing(): boolean;
+  isClosing(): boolean {
+    return this.#closing;
+  }
 
   /** Closes the transport after flushing what is buffered. Idempotent. */
   abstract close(): void;
 
   /**
-   * Closes the transport at once, dropping buffered writes.
+   * Closes the transport at once, dropping what is buffered.
    *
    * @param reason The error passed to the protocol's `connectionLost`.
    */
@@ -106,14 +139,76 @@ export abstract class Transport<
   }
 
   /**
-   * For subclasses: calls the protocol's `connectionLost` exactly once, then
-   * settles `closed`. An exception from the protocol is reported, not thrown.
+   * For subclasses: the loop that reads from the resource and hands what it
+   * reads to the protocol, until the transport closes. Started once
+   * `connectionMade` has returned, unless the transport is closing by then.
+   *
+   * @returns A promise that settles when the loop ends; it must never
+   * reject.
+   */
+  protected abstract readLoop(): Promise<void>;
+
+  /**
+   * For subclasses: marks the transport closing; `isClosing()` is true from
+   * now on.
+   *
+   * @returns True the first time, false if it was already closing.
+   */
+  protected markClosing(): boolean {
+    if (this.#closing) return false;
+    this.#closing = true;
+    return true;
+  }
+
+  /**
+   * For subclasses: whether `finish()` has run (the resource is closed).
+   *
+   * @returns True once finished.
+   */
+  protected isFinished(): boolean {
+    return this.#finished;
+  }
+
+  /**
+   * For subclasses: ends the transport, once. Marks it closing, closes the
+   * resource at once, then, once the read loop and `pending` have settled
+   * (so no operation outlives `closed`), calls the protocol's
+   * `connectionLost(error)` and settles `closed`.
    *
    * @param error `undefined` for a clean close, the cause otherwise.
+   * @param pending What else must settle first (writes in flight); its
+   * rejection is ignored.
    */
-  protected connectionLost(error?: Error): void {
-    if (this.#lost) return;
-    this.#lost = true;
+  protected finish(error: Error | undefined, pending?: Promise<unknown>): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#closing = true;
+    try {
+      this.#resource.close();
+    } catch {
+      // Already closed by Deno; nothing to release.
+    }
+    const lost = () => this.#connectionLost(error);
+    Promise.all([this.#readLoop, pending]).then(lost, lost);
+  }
+
+  /** Calls `connectionMade`, then starts reading; only the first call. */
+  #start(): Thrown {
+    if (this.#started) return undefined;
+    this.#started = true;
+    try {
+      this.#protocol.connectionMade(this);
+    } catch (error) {
+      // The resource closes and `closed` settles once connectionLost ran.
+      this.abort(asError(error));
+      return { error };
+    }
+    if (!this.#closing) this.#readLoop = this.readLoop();
+    return undefined;
+  }
+
+  /** Calls the protocol's `connectionLost`, then settles `closed`. */
+  #connectionLost(error: Error | undefined): void {
     try {
       this.#protocol.connectionLost(error);
     } catch (thrown) {
