@@ -5,12 +5,31 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
-import { checkBytes } from "../internal/validate.ts";
+import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
+import {
+  checkBytes,
+  checkFunction,
+  checkObject,
+} from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
 import { asError, isClosedByUs } from "./_errors.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 import { Transport } from "./transport.ts";
+
+/** Options of a `DatagramTransport`. */
+export interface DatagramTransportOptions {
+  /** Where `sendto()` sends when given no address. */
+  remoteAddr?: Deno.NetAddr;
+  /**
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to: `errorReceived` and `connectionLost`, with the callback's
+   * name as `source` and the transport's `remoteAddr` (or, without one, its
+   * local address).
+   *
+   * @default {one console.error line per error}
+   */
+  onError?: ErrorHandler;
+}
 
 /** The largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65507;
@@ -64,14 +83,21 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
    *
    * @param conn The datagram socket; this transport owns it.
    * @param protocol The protocol to drive.
-   * @param options `remoteAddr`: where `sendto()` sends when given no address.
+   * @param options `remoteAddr` (where `sendto()` sends when given no
+   * address) and `onError`.
+   * @throws {TypeError} If `options` is not an object or `onError` not a
+   * function; `conn` is then left open and still the caller's to close.
    */
   constructor(
     conn: Deno.DatagramConn,
     protocol: DatagramProtocolInterface,
-    options: { remoteAddr?: Deno.NetAddr } = {},
+    options: DatagramTransportOptions = {},
   ) {
-    super(conn, protocol);
+    checkObject("options", options);
+    if (options.onError !== undefined) {
+      checkFunction("onError", options.onError);
+    }
+    super(conn, protocol, options.onError);
     this.#conn = conn;
     this.#remoteAddr = options.remoteAddr;
   }
@@ -189,8 +215,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     try {
       this.protocol.errorReceived(asError(error));
     } catch (thrown) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's errorReceived() failed:", thrown);
+      this.report("errorReceived", thrown);
     }
   }
 }

@@ -6,10 +6,11 @@
  */
 
 import { Gate } from "../internal/gate.ts";
+import { reportError } from "../internal/report.ts";
 import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
-import { isClosedByUs, listenError } from "./_errors.ts";
+import { asError, isClosedByUs, listenError } from "./_errors.ts";
 import { startNow } from "./_internal.ts";
 import {
   checkListenAddress,
@@ -63,8 +64,9 @@ export interface ListenOptions extends SocketTransportOptions {
   backlog?: number;
   /**
    * Called with each accepted transport, after its protocol's
-   * `connectionMade`. If it throws, the error is reported and that
-   * transport is aborted with it; the listener goes on.
+   * `connectionMade`. If it throws, the error is reported to `onError`
+   * (source `"onTransport"`) and that transport is aborted with it; the
+   * listener goes on.
    */
   onTransport?: (transport: SocketTransport) => void;
 }
@@ -221,11 +223,11 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
         // the next one is not.
         if (isGoneBeforeAccept(error)) continue;
         // Out of file descriptors, say: report, wait a little, go on.
-        // deno-lint-ignore no-console
-        console.error(
-          `Cannot accept on ${formatAddress(this.#listener.addr)}:`,
+        reportError(this.#options.onError, {
           error,
-        );
+          source: "accept",
+          address: this.#listener.addr,
+        });
         await pause(ACCEPT_RETRY_DELAY, closing);
         continue;
       }
@@ -246,12 +248,13 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
         this.#options,
       );
     } catch (error) {
-      conn.close();
-      // deno-lint-ignore no-console
-      console.error(
-        "Cannot start a transport for an accepted connection:",
+      // The factory threw (the options were checked up front).
+      reportError(this.#options.onError, {
         error,
-      );
+        source: "protocolFactory",
+        address: conn.remoteAddr,
+      });
+      conn.close();
       return;
     }
     // A connectionMade that throws aborts the transport, and its error
@@ -265,11 +268,12 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     try {
       onTransport(transport);
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Listener's onTransport() failed:", error);
-      transport.abort(
-        error instanceof Error ? error : new Error(String(error)),
-      );
+      reportError(this.#options.onError, {
+        error,
+        source: "onTransport",
+        address: transport.remoteAddr,
+      });
+      transport.abort(asError(error));
     }
   }
 }

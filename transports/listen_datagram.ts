@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ErrorHandler } from "../errors.ts";
 import {
   checkBoolean,
   checkFunction,
@@ -43,6 +44,13 @@ export interface ListenDatagramOptions {
    * @default {false}
    */
   reuseAddress?: boolean;
+  /**
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to (see `DatagramTransportOptions.onError`).
+   *
+   * @default {one console.error line per error}
+   */
+  onError?: ErrorHandler;
 }
 
 /**
@@ -104,8 +112,13 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
       'Cannot listen for datagrams: run Deno with "--unstable-net"',
     );
   }
-  const { hostname = "127.0.0.1", port = 0, reuseAddress, remoteAddr } =
-    options;
+  const {
+    hostname = "127.0.0.1",
+    port = 0,
+    reuseAddress,
+    remoteAddr,
+    onError,
+  } = options;
   let conn: Deno.DatagramConn;
   try {
     conn = Deno.listenDatagram({
@@ -123,6 +136,7 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
     protocol = protocolFactory();
     transport = new DatagramTransport(conn, protocol, {
       remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
+      onError,
     });
   } catch (error) {
     conn.close();
@@ -142,7 +156,7 @@ function checkListenDatagramOptions(
 ): void {
   checkFunction("protocolFactory", protocolFactory);
   checkObject("options", options);
-  const { hostname, port, remoteAddr, reuseAddress } = options;
+  const { hostname, port, remoteAddr, reuseAddress, onError } = options;
   checkOptionalString("hostname", hostname);
   if (port !== undefined) checkPort("port", port, 0);
   if (remoteAddr !== undefined) {
@@ -151,4 +165,5 @@ function checkListenDatagramOptions(
     checkPort("remoteAddr.port", remoteAddr.port, 1);
   }
   if (reuseAddress !== undefined) checkBoolean("reuseAddress", reuseAddress);
+  if (onError !== undefined) checkFunction("onError", onError);
 }

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
 import { Gate } from "../internal/gate.ts";
 import {
   checkBoolean,
   checkBytes,
+  checkFunction,
   checkInteger,
   checkObject,
   optional,
@@ -62,6 +63,15 @@ export interface SocketTransportOptions {
   readSize?: number;
   /** The initial write-buffer limits. */
   writeBufferLimits?: WriteBufferLimits;
+  /**
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to: `pauseWriting`, `resumeWriting`, `connectionLost` (and, for
+   * `listen()`, `onTransport`, the protocol factory and failed accepts),
+   * with the callback's name as `source` and the peer's address.
+   *
+   * @default {one console.error line per error}
+   */
+  onError?: ErrorHandler;
 }
 
 const DEFAULT_HIGH = 64 * 1024;
@@ -91,6 +101,7 @@ interface ResolvedOptions {
   tcpKeepAlive: boolean;
   readSize: number;
   limits: Required<WriteBufferLimits> | undefined;
+  onError: ErrorHandler | undefined;
 }
 
 /**
@@ -145,19 +156,24 @@ function resolveOptions(value: unknown): ResolvedOptions {
       undefined,
       (v) => resolveLimits("writeBufferLimits", v),
     ),
+    onError: optional(
+      options.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    ),
   };
 }
 
 /**
  * Checks the transport options of `options` (`noDelay`, `tcpKeepAlive`,
- * `readSize`, `writeBufferLimits`) without building a transport, so that
+ * `readSize`, `writeBufferLimits`, `onError`) without building a transport, so that
  * whatever takes them (a server, a client, `connect()`, `listen()`) can
  * refuse a bad one where it is given, before any socket exists. Other
  * properties of `options` are ignored.
  *
  * @param options The options to check.
  * @throws {TypeError} If `options` is not an object, or an option has the
- * wrong type (`noDelay: "yes"`, `writeBufferLimits: 5`).
+ * wrong type (`noDelay: "yes"`, `writeBufferLimits: 5`, `onError: 1`).
  * @throws {RangeError} If `readSize` is not an integer from 1 to
  * `MAX_READ_SIZE`, a write-buffer limit is not an integer of 0 or more, or
  * `low` exceeds `high`.
@@ -267,7 +283,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     options: SocketTransportOptions = {},
   ) {
     const resolved = resolveOptions(options);
-    super(conn, protocol);
+    super(conn, protocol, resolved.onError);
     this.#conn = conn;
     this.#readSize = resolved.readSize;
     if (resolved.limits !== undefined) {
@@ -606,8 +622,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       this.protocol.pauseWriting();
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's pauseWriting() failed:", error);
+      this.report("pauseWriting", error);
     }
   }
 
@@ -617,8 +632,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       this.protocol.resumeWriting();
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's resumeWriting() failed:", error);
+      this.report("resumeWriting", error);
     }
   }
 }

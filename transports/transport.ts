@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ErrorHandler } from "../errors.ts";
+import { reportError } from "../internal/report.ts";
 import { asError } from "./_errors.ts";
 import { registerStart, type Thrown } from "./_internal.ts";
 import type { BaseProtocolInterface } from "./protocol_interface.ts";
@@ -25,6 +27,14 @@ import type { BaseProtocolInterface } from "./protocol_interface.ts";
  *   pending write have returned (so no operation outlives `closed`), the
  *   protocol's `connectionLost` is called, exactly once, and `closed`
  *   settles.
+ * - An exception from a protocol callback that carries data or starts the
+ *   transport (`connectionMade`, `dataReceived`, `eofReceived`,
+ *   `datagramReceived`) aborts the transport: the protocol's
+ *   `connectionLost` receives it. One from a callback that cannot abort
+ *   (`connectionLost`, `pauseWriting`, `resumeWriting`, `errorReceived`) is
+ *   reported to the `onError` option, with the callback's name as `source`
+ *   and the transport's address (the peer's, or the local one for UDP);
+ *   without `onError`, as one `console.error` line.
  *
  * @typeParam P The protocol this transport drives.
  *
@@ -49,6 +59,7 @@ export abstract class Transport<
 > {
   #resource: { close(): void };
   #protocol: P;
+  #onError: ErrorHandler | undefined;
   #started = false;
   #closing = false;
   #finished = false;
@@ -62,10 +73,17 @@ export abstract class Transport<
    * @param resource The Deno resource to drive (a `Deno.Conn`, a
    * `Deno.DatagramConn`); the transport owns it and closes it.
    * @param protocol The protocol to drive.
+   * @param onError Receives the errors of protocol callbacks that have no
+   * caller to throw to (see the class); checked by the subclass.
    */
-  constructor(resource: { close(): void }, protocol: P) {
+  constructor(
+    resource: { close(): void },
+    protocol: P,
+    onError?: ErrorHandler,
+  ) {
     this.#resource = resource;
     this.#protocol = protocol;
+    this.#onError = onError;
     registerStart(this, () => this.#start());
     // Runs after the constructor of the subclass has returned.
     queueMicrotask(() => this.#start());
@@ -149,6 +167,22 @@ export abstract class Transport<
   protected abstract readLoop(): Promise<void>;
 
   /**
+   * For subclasses: reports an error that has no caller to throw to, to the
+   * `onError` option (or as one `console.error` line), with the transport's
+   * address: the peer's, or the local one when there is no peer.
+   *
+   * @param source What threw: the protocol callback's name.
+   * @param error What it threw.
+   */
+  protected report(source: string, error: unknown): void {
+    reportError(this.#onError, {
+      error,
+      source,
+      address: this.remoteAddr ?? this.localAddr,
+    });
+  }
+
+  /**
    * For subclasses: marks the transport closing; `isClosing()` is true from
    * now on.
    *
@@ -212,8 +246,7 @@ export abstract class Transport<
     try {
       this.#protocol.connectionLost(error);
     } catch (thrown) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's connectionLost() failed:", thrown);
+      this.report("connectionLost", thrown);
     } finally {
       this.#closed.resolve();
     }
