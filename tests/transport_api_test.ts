@@ -409,3 +409,40 @@ Deno.test("SocketTransport without onError prints one console.error line naming 
     ),
   );
 });
+
+Deno.test("SocketTransport with await using flushes what it wrote, closes, and has called connectionLost when the block ends", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const protocol = new Recorder();
+  {
+    await using transport = (await connect(() => protocol, {
+      port: listener.addr.port,
+    }))[0];
+    transport.write(encoder.encode("bye"));
+  }
+  assertEquals(protocol.calls, ["connectionMade", "connectionLost"]);
+  assertEquals(protocol.lostWith, undefined);
+  using peer = await listener.accept();
+  assertEquals(decoder.decode(await readAll(peer)), "bye");
+});
+
+Deno.test("DatagramTransport with await using closes its socket and has called connectionLost when the block ends", async () => {
+  let port: number;
+  let lost = false;
+  class Watcher extends DatagramProtocol {
+    override connectionLost(): void {
+      lost = true;
+    }
+  }
+  {
+    await using transport = listenDatagram(() => new Watcher())[0];
+    port = (transport.localAddr as Deno.NetAddr).port;
+  }
+  assert(lost);
+  // The port is free again.
+  const again = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port,
+    transport: "udp",
+  });
+  again.close();
+});

@@ -157,6 +157,18 @@ export abstract class Transport<
   }
 
   /**
+   * Closes the transport, flushing what is buffered, and waits until it has
+   * closed: what `await using` calls. A peer that never reads holds this up
+   * as it holds up `close()`; call `abort()` first not to wait for it.
+   *
+   * @returns A promise that settles once `closed` has.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.closed;
+  }
+
+  /**
    * For subclasses: the loop that reads from the resource and hands what it
    * reads to the protocol, until the transport closes. Started once
    * `connectionMade` has returned, unless the transport is closing by then.
