@@ -16,7 +16,35 @@ import { asError, isClosedByUs } from "./_errors.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 import { Transport } from "./transport.ts";
 
-/** Options of a `DatagramTransport`. */
+/**
+ * Options of a `DatagramTransport`.
+ *
+ * @example A transport with a default destination
+ * ```ts
+ * import { DatagramTransport, listenDatagram } from "@pulsar/net/transports";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const got = Promise.withResolvers<string>();
+ * class Receiver extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array): void {
+ *     got.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ *
+ * await using server = listenDatagram(() => new Receiver())[0];
+ * const conn = Deno.listenDatagram({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   transport: "udp",
+ * });
+ * await using client = new DatagramTransport(conn, new DatagramProtocol(), {
+ *   remoteAddr: server.localAddr as Deno.NetAddr,
+ * });
+ * client.sendto(new TextEncoder().encode("hi"));
+ * assertEquals(await got.promise, "hi");
+ * ```
+ */
 export interface DatagramTransportOptions {
   /** Where `sendto()` sends when given no address. */
   remoteAddr?: Deno.NetAddr;

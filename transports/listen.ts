@@ -24,7 +24,24 @@ import {
   type SocketTransportOptions,
 } from "./socket_transport.ts";
 
-/** TLS options of a listener: the certificate chain and key, in PEM. */
+/**
+ * TLS options of a listener: the certificate chain and key, in PEM.
+ *
+ * @example A certificate that is not PEM is refused at once
+ * ```ts
+ * import { listen, type TlsServerOptions } from "@pulsar/net/transports";
+ * import { ListenError } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertThrows } from "@std/assert";
+ *
+ * const tls: TlsServerOptions = { cert: "not a PEM", key: "not a PEM" };
+ * assertThrows(
+ *   () => listen(() => new Protocol(), { port: 0, tls }),
+ *   ListenError,
+ *   "invalid TLS certificate or key",
+ * );
+ * ```
+ */
 export interface TlsServerOptions {
   /** The certificate chain, PEM. */
   cert: string;
@@ -34,7 +51,34 @@ export interface TlsServerOptions {
   alpnProtocols?: string[];
 }
 
-/** Options of `listen()`: where to listen, and the transports' options. */
+/**
+ * Options of `listen()`: where to listen, and the transports' options.
+ *
+ * @example Take each accepted transport as it starts
+ * ```ts
+ * import {
+ *   connect,
+ *   listen,
+ *   type ListenOptions,
+ *   type SocketTransport,
+ * } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const accepted = Promise.withResolvers<SocketTransport>();
+ * const options: ListenOptions = {
+ *   port: 0,
+ *   backlog: 64,
+ *   onTransport: (transport) => accepted.resolve(transport),
+ * };
+ * await using server = listen(() => new Protocol(), options);
+ * await using client = (await connect(() => new Protocol(), {
+ *   port: server.port,
+ * }))[0];
+ * const transport = await accepted.promise;
+ * assertEquals(transport.remoteAddr, client.localAddr);
+ * ```
+ */
 export interface ListenOptions extends SocketTransportOptions {
   /**
    * The address to listen on (TCP and TLS).
@@ -78,20 +122,25 @@ const ACCEPT_RETRY_DELAY = 100;
  * A listening socket that accepts connections and starts a `SocketTransport`
  * with a new protocol for each. Returned by `listen()`.
  *
- * @example Accept a connection, then dispose of everything
+ * @example Accept a connection, pause, then dispose of everything
  * ```ts
  * import { connect, listen } from "@pulsar/net/transports";
  * import { Protocol } from "@pulsar/net/protocols";
- * import { assertEquals } from "@std/assert";
+ * import { assert, assertEquals } from "@std/assert";
  *
- * await using listener = listen(() => new Protocol(), { port: 0 });
- * const [client] = await connect(() => new Protocol(), {
- *   port: listener.port,
+ * const accepted = Promise.withResolvers<void>();
+ * await using listener = listen(() => new Protocol(), {
+ *   port: 0,
+ *   onTransport: () => accepted.resolve(),
  * });
- * while (listener.transports.size === 0) await new Promise((r) => setTimeout(r, 1));
+ * await using _client = (await connect(() => new Protocol(), {
+ *   port: listener.port,
+ * }))[0];
+ * await accepted.promise;
  * assertEquals(listener.transports.size, 1);
- * client.close();
- * await client.closed;
+ * listener.pauseAccepting();
+ * assert(!listener.isAccepting());
+ * // Disposing closes the listener and aborts the transports it accepted.
  * ```
  */
 export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {

@@ -19,7 +19,33 @@ import { startNow } from "./_internal.ts";
 import { DatagramTransport } from "./datagram_transport.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 
-/** Options of `listenDatagram()`. */
+/**
+ * Options of `listenDatagram()`.
+ *
+ * @example Receive what a protocol's errorReceived threw
+ * ```ts
+ * import { listenDatagram } from "@pulsar/net/transports";
+ * import type { ErrorReport } from "@pulsar/net/errors";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Careless extends DatagramProtocol {
+ *   override errorReceived(): void {
+ *     throw new Error("could not log it");
+ *   }
+ * }
+ *
+ * const reported = Promise.withResolvers<ErrorReport>();
+ * await using transport = listenDatagram(() => new Careless(), {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   onError: (report) => reported.resolve(report),
+ * })[0];
+ * // Over 65,507 bytes: the send fails, and errorReceived is called.
+ * transport.sendto(new Uint8Array(70_000), transport.localAddr as Deno.NetAddr);
+ * assertEquals((await reported.promise).source, "errorReceived");
+ * ```
+ */
 export interface ListenDatagramOptions {
   /**
    * The address to bind.

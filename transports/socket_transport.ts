@@ -20,7 +20,29 @@ import { asError, ioError, isClosedByUs } from "./_errors.ts";
 import type { ProtocolInterface } from "./protocol_interface.ts";
 import { Transport } from "./transport.ts";
 
-/** The write-buffer limits of a transport, in bytes. */
+/**
+ * The write-buffer limits of a transport, in bytes.
+ *
+ * @example Pause the protocol above 1 KiB buffered
+ * ```ts
+ * import {
+ *   connect,
+ *   listen,
+ *   type WriteBufferLimits,
+ * } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const limits: WriteBufferLimits = { high: 1024 };
+ * await using server = listen(() => new Protocol(), { port: 0 });
+ * await using transport = (await connect(() => new Protocol(), {
+ *   port: server.port,
+ *   writeBufferLimits: limits,
+ * }))[0];
+ * // low defaults to a quarter of high.
+ * assertEquals(transport.getWriteBufferLimits(), { high: 1024, low: 256 });
+ * ```
+ */
 export interface WriteBufferLimits {
   /**
    * Above this many buffered bytes the protocol's `pauseWriting()` is called.
@@ -38,7 +60,34 @@ export interface WriteBufferLimits {
   low?: number;
 }
 
-/** Options of a `SocketTransport`. */
+/**
+ * Options of a `SocketTransport`, which `connect()` and `listen()` take too.
+ *
+ * @example Receive what a protocol callback threw
+ * ```ts
+ * import { connect, listen } from "@pulsar/net/transports";
+ * import type { ErrorReport } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Careless extends Protocol {
+ *   override connectionLost(): void {
+ *     throw new Error("cleanup failed");
+ *   }
+ * }
+ *
+ * const reports: ErrorReport[] = [];
+ * await using server = listen(() => new Protocol(), { port: 0 });
+ * const [transport] = await connect(() => new Careless(), {
+ *   port: server.port,
+ *   readSize: 16 * 1024,
+ *   onError: (report) => reports.push(report),
+ * });
+ * transport.close();
+ * await transport.closed;
+ * assertEquals(reports.map((report) => report.source), ["connectionLost"]);
+ * ```
+ */
 export interface SocketTransportOptions {
   /**
    * Sets TCP_NODELAY (no Nagle delay) on TCP connections. TLS connections
@@ -92,6 +141,21 @@ const FLUSH_TURNS = 4;
  * The largest `readSize` accepted: 16 MiB. A read allocates up to four times
  * its size for a bulk transfer, so a larger value only costs memory (and a
  * huge one fails to allocate).
+ *
+ * @example The largest read size is accepted, one byte more is not
+ * ```ts
+ * import {
+ *   checkSocketTransportOptions,
+ *   MAX_READ_SIZE,
+ * } from "@pulsar/net/transports";
+ * import { assertThrows } from "@std/assert";
+ *
+ * checkSocketTransportOptions({ readSize: MAX_READ_SIZE });
+ * assertThrows(
+ *   () => checkSocketTransportOptions({ readSize: MAX_READ_SIZE + 1 }),
+ *   RangeError,
+ * );
+ * ```
  */
 export const MAX_READ_SIZE: number = 16 * 1024 * 1024;
 
