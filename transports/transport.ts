@@ -33,7 +33,7 @@ import type { BaseProtocolInterface } from "./protocol_interface.ts";
  *   `connectionLost` receives it. One from a callback that cannot abort
  *   (`connectionLost`, `pauseWriting`, `resumeWriting`, `errorReceived`) is
  *   reported to the `onError` option, with the callback's name as `source`
- *   and the transport's address (the peer's, or the local one for UDP);
+ *   and the transport's `remoteAddr` (or, without one, its `localAddr`);
  *   without `onError`, as one `console.error` line.
  *
  * @typeParam P The protocol this transport drives.
@@ -181,7 +181,7 @@ export abstract class Transport<
   /**
    * For subclasses: reports an error that has no caller to throw to, to the
    * `onError` option (or as one `console.error` line), with the transport's
-   * address: the peer's, or the local one when there is no peer.
+   * `remoteAddr` (or, without one, its `localAddr`).
    *
    * @param source What threw: the protocol callback's name.
    * @param error What it threw.
