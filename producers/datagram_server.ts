@@ -6,7 +6,7 @@
  */
 
 import { EventHandler } from "../protocols/events.ts";
-import type { DatagramProtocolInterface } from "../transports/datagram_transport.ts";
+import type { DatagramProtocolInterface } from "../transports/protocol_interface.ts";
 import type { DatagramTransport } from "../transports/datagram_transport.ts";
 import { listenDatagram } from "../transports/listen_datagram.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
