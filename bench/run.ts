@@ -528,7 +528,13 @@ async function writeReport(seconds: number): Promise<string> {
   );
   const report = lines.join("\n");
   if (!smoke) {
-    await Deno.writeTextFile(`${root}bench/RESULTS.md`, report);
+    // Sections written by other runs (the stress scenarios) follow the
+    // generated part, from the first heading after it: keep them.
+    const previous = await Deno.readTextFile(`${root}bench/RESULTS.md`)
+      .catch(() => "");
+    const marker = previous.indexOf("\n## ", previous.indexOf("PROFILE.md"));
+    const kept = marker < 0 ? "" : previous.slice(marker);
+    await Deno.writeTextFile(`${root}bench/RESULTS.md`, report + kept);
     await Deno.writeTextFile(`${root}bench/ratios.svg`, chart());
     // Committed as `deno fmt` would write them, so CI's format check passes.
     await new Deno.Command(deno, {

@@ -657,7 +657,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     // buildConsumer(), their consumers).
     connection.copyManyTimesEvents(this);
     // Typed wider than ConnectOptions until connect() takes onError.
-    const options: ConnectOptions & { onError?: ErrorHandler } = {
+    const options: ConnectOptions = {
       ...this.#options,
       ...target.address,
       tls: target.tls,

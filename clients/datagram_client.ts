@@ -387,7 +387,7 @@ export class DatagramClient
     const socket = new ReplySocket(peer, () => this.#lost(socket));
     try {
       // Typed wider than ListenDatagramOptions until it takes onError.
-      const options: ListenDatagramOptions & { onError?: ErrorHandler } = {
+      const options: ListenDatagramOptions = {
         hostname: localAddressFor(peer),
         onError: this.#onError,
       };

@@ -9,7 +9,7 @@
  */
 
 import { pooledMap } from "@std/async/pool";
-import { Server } from "../producers/server.ts";
+import { Server } from "@pulsar/net";
 import { EchoClient, EchoServerConsumer } from "./echo/echo.ts";
 
 const decoder = new TextDecoder();

@@ -8,7 +8,7 @@
 import type { ErrorHandler, ErrorReport } from "../errors.ts";
 import { reportError as reportTo } from "../internal/report.ts";
 import { EventHandler } from "../protocols/events.ts";
-import type { DatagramProtocolInterface } from "../transports/datagram_transport.ts";
+import type { DatagramProtocolInterface } from "../transports/protocol_interface.ts";
 import type { DatagramTransport } from "../transports/datagram_transport.ts";
 import { listenDatagram } from "../transports/listen_datagram.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";

@@ -5,10 +5,8 @@
  * @module
  */
 
-import type {
-  BaseProtocolInterface,
-  Transport,
-} from "../transports/transport.ts";
+import type { BaseProtocolInterface } from "../transports/protocol_interface.ts";
+import type { Transport } from "../transports/transport.ts";
 
 /**
  * The callbacks every transport makes on its protocol, as no-ops to

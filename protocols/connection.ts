@@ -17,10 +17,8 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { formatAddress } from "../transports/format_address.ts";
-import type {
-  ProtocolInterface,
-  SocketTransport,
-} from "../transports/socket_transport.ts";
+import type { ProtocolInterface } from "../transports/protocol_interface.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
 import { kAttach, kFinished, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";

@@ -5,10 +5,8 @@
  * @module
  */
 
-import type {
-  DatagramProtocolInterface,
-  DatagramTransport,
-} from "../transports/datagram_transport.ts";
+import type { DatagramProtocolInterface } from "../transports/protocol_interface.ts";
+import type { DatagramTransport } from "../transports/datagram_transport.ts";
 import { BaseProtocol } from "./base_protocol.ts";
 
 /**

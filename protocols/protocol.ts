@@ -5,10 +5,8 @@
  * @module
  */
 
-import type {
-  ProtocolInterface,
-  SocketTransport,
-} from "../transports/socket_transport.ts";
+import type { ProtocolInterface } from "../transports/protocol_interface.ts";
+import type { SocketTransport } from "../transports/socket_transport.ts";
 import { BaseProtocol } from "./base_protocol.ts";
 
 /**

@@ -445,15 +445,20 @@ Deno.test("SocketTransport whose protocol's connectionMade throws closes its soc
   using conns = await rawConns();
   const failure = new Error("no thanks");
   const protocol = new Recorder();
+  let made = false;
   protocol.connectionMade = (transport) => {
+    made = true;
     // What it wrote first is dropped with the connection.
     transport.write(encoder.encode("dropped"));
     throw failure;
   };
   const transport = new SocketTransport(conns.accepted, protocol);
+  // Called once the transport is built, not from its constructor.
+  assert(!made);
+  await within(transport.closed, 5000, "closed");
+  assert(made);
   assert(transport.isClosing());
   assert(!transport.isReading());
-  await within(transport.closed, 5000, "closed");
   assertEquals(protocol.lostWith, failure);
   assertEquals(protocol.calls, ["connectionLost"]);
   // The socket is closed: the peer reads end of stream, and the resource
@@ -489,4 +494,26 @@ Deno.test("SocketTransport built by listen() for a protocol whose connectionMade
   } finally {
     client.close();
   }
+});
+
+Deno.test("SocketTransport that pauses reading, writes and closes in dataReceived still closes and calls connectionLost", async () => {
+  class PauseWriteClose extends Protocol {
+    lost = Promise.withResolvers<void>();
+    override dataReceived(data: Uint8Array): void {
+      this.transport!.pauseReading();
+      this.transport!.write(data);
+      this.transport!.close();
+    }
+    override connectionLost(): void {
+      this.lost.resolve();
+    }
+  }
+  const protocol = new PauseWriteClose();
+  await using listener = listen(() => protocol, { port: 0 });
+  using peer = await Deno.connect({ port: listener.port });
+  await peer.write(encoder.encode("ping"));
+  // The answer is flushed, then the socket closes: the peer reads it, then
+  // end of stream.
+  assertEquals(new TextDecoder().decode(await readAll(peer)), "ping");
+  await within(protocol.lost.promise, 5000, "connectionLost");
 });

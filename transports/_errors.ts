@@ -8,6 +8,11 @@ import {
   TlsError,
 } from "../errors.ts";
 
+/** `thrown` as an `Error`: what `abort()` and `connectionLost` take. */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
 /** Whether `error` is Deno's sign that we closed the resource ourselves. */
 export function isClosedByUs(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||

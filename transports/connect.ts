@@ -22,15 +22,38 @@ import {
   checkTlsClientOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
-import { startWatching, type Thrown } from "./_start.ts";
+import { startNow } from "./_internal.ts";
+import type { ProtocolInterface } from "./protocol_interface.ts";
 import {
   checkSocketTransportOptions,
-  type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
 } from "./socket_transport.ts";
 
-/** TLS options of a client connection. */
+/**
+ * TLS options of a client connection.
+ *
+ * @example A TLS connection to a server that does not speak TLS fails
+ * ```ts
+ * import { connect, type TlsClientOptions } from "@pulsar/net/transports";
+ * import { TlsError } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertRejects } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const plain = (async () => {
+ *   using peer = await listener.accept();
+ *   await peer.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n"));
+ * })();
+ * const tls: TlsClientOptions = { hostname: "localhost", alpnProtocols: ["h2"] };
+ * await assertRejects(
+ *   () => connect(() => new Protocol(), { port: listener.addr.port, tls }),
+ *   TlsError,
+ *   "TLS handshake with",
+ * );
+ * await plain;
+ * ```
+ */
 export interface TlsClientOptions {
   /**
    * The server name to verify the certificate against (and to send as SNI).
@@ -51,7 +74,27 @@ export interface TlsClientOptions {
   unsafelyDisableHostnameVerification?: boolean;
 }
 
-/** Options of `connect()`: an address, and how to reach it. */
+/**
+ * Options of `connect()`: an address, and how to reach it.
+ *
+ * @example Connect to a Unix socket, within a time limit
+ * ```ts
+ * import { connect, type ConnectOptions, listen } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/app.sock`;
+ * try {
+ *   await using _server = listen(() => new Protocol(), { path });
+ *   const options: ConnectOptions = { path, connectTimeout: 5000 };
+ *   await using transport = (await connect(() => new Protocol(), options))[0];
+ *   assertEquals(transport.remoteAddr, { transport: "unix", path });
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ */
 export interface ConnectOptions extends SocketTransportOptions {
   /**
    * The host to connect to (TCP and TLS).
@@ -107,16 +150,19 @@ export interface ConnectOptions extends SocketTransportOptions {
  * ```ts
  * import { connect } from "@pulsar/net/transports";
  * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const [transport] = await connect(() => new Protocol(), {
  *   port: listener.addr.port,
  *   connectTimeout: 1000,
  * });
- * using peer = await listener.accept();
+ * const peer = await listener.accept();
  * transport.write(new TextEncoder().encode("hi"));
+ * // Closing flushes what was written first.
  * transport.close();
  * await transport.closed;
+ * assertEquals(await new Response(peer.readable).text(), "hi");
  * ```
  *
  * @example A refused connection
@@ -205,9 +251,10 @@ export async function connect<P extends ProtocolInterface>(
 }
 
 /**
- * Drives `conn` with a new protocol. A factory that throws, or a transport
- * that cannot be built, closes the connection; a `connectionMade` that
- * throws rejects with its error once the transport has closed.
+ * Drives `conn` with a new protocol, started at once. A factory that throws,
+ * or a transport that cannot be built, closes the connection; a
+ * `connectionMade` that throws rejects with its error once the transport
+ * has closed.
  */
 async function start<P extends ProtocolInterface>(
   conn: Deno.Conn,
@@ -216,17 +263,14 @@ async function start<P extends ProtocolInterface>(
 ): Promise<[SocketTransport, P]> {
   let protocol: P;
   let transport: SocketTransport;
-  let thrown: Thrown;
   try {
     protocol = protocolFactory();
-    [transport, thrown] = startWatching(
-      protocol,
-      () => new SocketTransport(conn, protocol, options),
-    );
+    transport = new SocketTransport(conn, protocol, options);
   } catch (error) {
     conn.close();
     throw error;
   }
+  const thrown = startNow(transport);
   if (thrown !== undefined) {
     // The transport aborted itself with the error: wait until it has let go
     // of the connection, then fail with it.

@@ -5,34 +5,58 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
-import { checkBytes } from "../internal/validate.ts";
+import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
+import {
+  checkBytes,
+  checkFunction,
+  checkObject,
+} from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
-import { isClosedByUs } from "./_errors.ts";
-import { type BaseProtocolInterface, Transport } from "./transport.ts";
+import { asError, isClosedByUs } from "./_errors.ts";
+import type { DatagramProtocolInterface } from "./protocol_interface.ts";
+import { Transport } from "./transport.ts";
 
-/** What a `DatagramTransport` calls on its protocol: the shape of `DatagramProtocol`. */
-export interface DatagramProtocolInterface extends BaseProtocolInterface {
+/**
+ * Options of a `DatagramTransport`.
+ *
+ * @example A transport with a default destination
+ * ```ts
+ * import { DatagramTransport, listenDatagram } from "@pulsar/net/transports";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const got = Promise.withResolvers<string>();
+ * class Receiver extends DatagramProtocol {
+ *   override datagramReceived(data: Uint8Array): void {
+ *     got.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ *
+ * await using server = listenDatagram(() => new Receiver())[0];
+ * const conn = Deno.listenDatagram({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   transport: "udp",
+ * });
+ * await using client = new DatagramTransport(conn, new DatagramProtocol(), {
+ *   remoteAddr: server.localAddr as Deno.NetAddr,
+ * });
+ * client.sendto(new TextEncoder().encode("hi"));
+ * assertEquals(await got.promise, "hi");
+ * ```
+ */
+export interface DatagramTransportOptions {
+  /** Where `sendto()` sends when given no address. */
+  remoteAddr?: Deno.NetAddr;
   /**
-   * Called once, when the transport is ready.
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to: `errorReceived` and `connectionLost`, with the callback's
+   * name as `source` and the transport's `remoteAddr` (or, without one, its
+   * local address).
    *
-   * @param transport The transport now driving this protocol.
+   * @default {one console.error line per error}
    */
-  connectionMade(transport: DatagramTransport): void;
-  /**
-   * Called with each datagram received. The bytes are never overwritten, so
-   * they may be kept or sent back as they are.
-   *
-   * @param data The datagram.
-   * @param addr Where it came from.
-   */
-  datagramReceived(data: Uint8Array, addr: Deno.NetAddr): void;
-  /**
-   * Called when a send or a receive failed; the transport stays open.
-   *
-   * @param error The failure.
-   */
-  errorReceived(error: Error): void;
+  onError?: ErrorHandler;
 }
 
 /** The largest UDP payload over IPv4. */
@@ -46,8 +70,10 @@ const SLAB = 4 * MAX_DATAGRAM;
  * `datagramReceived` as views of a reused slab that are never overwritten, so
  * no 64 KiB buffer is allocated per datagram.
  *
- * Most code gets one from `listenDatagram()`. Building one directly starts it
- * at once: the constructor calls `connectionMade` and starts receiving.
+ * Its protocol's `connectionMade` is called once the transport is built,
+ * before any datagram (see `Transport`). Most code gets one from
+ * `listenDatagram()`, which calls it before it returns the transport; one
+ * built directly calls it in a microtask, then starts receiving.
  *
  * @example Send a datagram to yourself
  * ```ts
@@ -76,35 +102,32 @@ const SLAB = 4 * MAX_DATAGRAM;
 export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   #conn: Deno.DatagramConn;
   #remoteAddr: Deno.NetAddr | undefined;
-  #closing = false;
-  #finished = false;
   #sending = 0;
   #drained: PromiseWithResolvers<void> | undefined;
-  #receiveLoop: Promise<void> = Promise.resolve();
 
   /**
-   * Builds the transport and starts it: calls the protocol's
-   * `connectionMade(this)`, then starts receiving.
+   * Builds the transport. Its protocol's `connectionMade(this)` is called
+   * once it is built, in a microtask, then it starts receiving.
    *
    * @param conn The datagram socket; this transport owns it.
    * @param protocol The protocol to drive.
-   * @param options `remoteAddr`: where `sendto()` sends when given no address.
+   * @param options `remoteAddr` (where `sendto()` sends when given no
+   * address) and `onError`.
+   * @throws {TypeError} If `options` is not an object or `onError` not a
+   * function; `conn` is then left open and still the caller's to close.
    */
   constructor(
     conn: Deno.DatagramConn,
     protocol: DatagramProtocolInterface,
-    options: { remoteAddr?: Deno.NetAddr } = {},
+    options: DatagramTransportOptions = {},
   ) {
-    super(protocol);
+    checkObject("options", options);
+    if (options.onError !== undefined) {
+      checkFunction("onError", options.onError);
+    }
+    super(conn, protocol, options.onError);
     this.#conn = conn;
     this.#remoteAddr = options.remoteAddr;
-    try {
-      protocol.connectionMade(this);
-    } catch (error) {
-      this.abort(error as Error);
-      return;
-    }
-    if (!this.#closing) this.#receiveLoop = this.#receive();
   }
 
   /** The local address. */
@@ -115,27 +138,6 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   /** The default destination of `sendto()`, if one was given. */
   get remoteAddr(): Deno.NetAddr | undefined {
     return this.#remoteAddr;
-  }
-
-  /**
-   * Optional information by name: `conn`, `localAddr`, `remoteAddr`.
-   *
-   * @param name The information's name.
-   * @param fallback What to return when there is no such information.
-   * @returns The information, or `fallback`.
-   */
-  override getExtraInfo(name: string, fallback?: unknown): unknown {
-    if (name === "conn") return this.#conn;
-    return super.getExtraInfo(name, fallback);
-  }
-
-  /**
-   * Whether the transport is closing or has closed.
-   *
-   * @returns True once `close()` or `abort()` was called.
-   */
-  isClosing(): boolean {
-    return this.#closing;
   }
 
   /**
@@ -154,7 +156,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     addr: Deno.NetAddr | undefined = this.#remoteAddr,
   ): void {
     checkBytes("data", data);
-    if (this.#closing) {
+    if (this.isClosing()) {
       throw new ConnectionClosedError(
         `Cannot send from ${formatAddress(this.localAddr)}: it is closing`,
       );
@@ -172,14 +174,13 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
   #onSent = (): void => this.#sent();
   #onSendFailed = (error: unknown): void => {
     this.#sent();
-    if (!this.#finished || !isClosedByUs(error)) this.#errorReceived(error);
+    if (!this.isFinished() || !isClosedByUs(error)) this.#errorReceived(error);
   };
 
   /** Closes the transport once pending sends have completed. Idempotent. */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#whenDrained().then(() => this.#finish(undefined));
+    if (!this.markClosing()) return;
+    this.#whenDrained().then(() => this.finish(undefined));
   }
 
   /**
@@ -188,8 +189,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
    * @param reason The error passed to the protocol's `connectionLost`.
    */
   abort(reason?: Error): void {
-    this.#closing = true;
-    this.#finish(reason);
+    this.finish(reason, this.#whenDrained());
   }
 
   #sent(): void {
@@ -203,10 +203,16 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
     return this.#drained.promise;
   }
 
-  async #receive(): Promise<void> {
+  /**
+   * The receive loop, started once `connectionMade` has returned; never
+   * rejects.
+   *
+   * @returns A promise that settles when the loop ends.
+   */
+  protected async readLoop(): Promise<void> {
     let slab = new Uint8Array(SLAB);
     let offset = 0;
-    while (!this.#closing) {
+    while (!this.isClosing()) {
       if (slab.length - offset < MAX_DATAGRAM) {
         slab = new Uint8Array(SLAB);
         offset = 0;
@@ -218,16 +224,16 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
           slab.subarray(offset, offset + MAX_DATAGRAM),
         );
       } catch (error) {
-        if (this.#finished || isClosedByUs(error)) return;
+        if (this.isFinished() || isClosedByUs(error)) return;
         this.#errorReceived(error);
         continue;
       }
-      if (this.#closing) return;
+      if (this.isClosing()) return;
       offset += data.length;
       try {
         this.protocol.datagramReceived(data, addr as Deno.NetAddr);
       } catch (error) {
-        this.abort(error instanceof Error ? error : new Error(String(error)));
+        this.abort(asError(error));
         return;
       }
     }
@@ -235,27 +241,9 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
 
   #errorReceived(error: unknown): void {
     try {
-      this.protocol.errorReceived(
-        error instanceof Error ? error : new Error(String(error)),
-      );
+      this.protocol.errorReceived(asError(error));
     } catch (thrown) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's errorReceived() failed:", thrown);
+      this.report("errorReceived", thrown);
     }
-  }
-
-  #finish(error: Error | undefined): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by Deno; nothing to release.
-    }
-    // Let the receive loop and pending sends return, so no op outlives
-    // `closed`.
-    Promise.all([this.#receiveLoop, this.#whenDrained()]).then(() =>
-      this.connectionLost(error)
-    );
   }
 }

@@ -5,23 +5,43 @@
  * @module
  */
 
+import { Gate } from "../internal/gate.ts";
+import { reportError } from "../internal/report.ts";
 import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
-import { isClosedByUs, listenError } from "./_errors.ts";
+import { asError, isClosedByUs, listenError } from "./_errors.ts";
+import { startNow } from "./_internal.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
   refuseTlsOverUnix,
 } from "./_options.ts";
+import type { ProtocolInterface } from "./protocol_interface.ts";
 import {
   checkSocketTransportOptions,
-  type ProtocolInterface,
   SocketTransport,
   type SocketTransportOptions,
 } from "./socket_transport.ts";
 
-/** TLS options of a listener: the certificate chain and key, in PEM. */
+/**
+ * TLS options of a listener: the certificate chain and key, in PEM.
+ *
+ * @example A certificate that is not PEM is refused at once
+ * ```ts
+ * import { listen, type TlsServerOptions } from "@pulsar/net/transports";
+ * import { ListenError } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertThrows } from "@std/assert";
+ *
+ * const tls: TlsServerOptions = { cert: "not a PEM", key: "not a PEM" };
+ * assertThrows(
+ *   () => listen(() => new Protocol(), { port: 0, tls }),
+ *   ListenError,
+ *   "invalid TLS certificate or key",
+ * );
+ * ```
+ */
 export interface TlsServerOptions {
   /** The certificate chain, PEM. */
   cert: string;
@@ -31,7 +51,34 @@ export interface TlsServerOptions {
   alpnProtocols?: string[];
 }
 
-/** Options of `listen()`: where to listen, and the transports' options. */
+/**
+ * Options of `listen()`: where to listen, and the transports' options.
+ *
+ * @example Take each accepted transport as it starts
+ * ```ts
+ * import {
+ *   connect,
+ *   listen,
+ *   type ListenOptions,
+ *   type SocketTransport,
+ * } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const accepted = Promise.withResolvers<SocketTransport>();
+ * const options: ListenOptions = {
+ *   port: 0,
+ *   backlog: 64,
+ *   onTransport: (transport) => accepted.resolve(transport),
+ * };
+ * await using server = listen(() => new Protocol(), options);
+ * await using client = (await connect(() => new Protocol(), {
+ *   port: server.port,
+ * }))[0];
+ * const transport = await accepted.promise;
+ * assertEquals(transport.remoteAddr, client.localAddr);
+ * ```
+ */
 export interface ListenOptions extends SocketTransportOptions {
   /**
    * The address to listen on (TCP and TLS).
@@ -61,8 +108,9 @@ export interface ListenOptions extends SocketTransportOptions {
   backlog?: number;
   /**
    * Called with each accepted transport, after its protocol's
-   * `connectionMade`. If it throws, the error is reported and that
-   * transport is aborted with it; the listener goes on.
+   * `connectionMade`. If it throws, the error is reported to `onError`
+   * (source `"onTransport"`) and that transport is aborted with it; the
+   * listener goes on.
    */
   onTransport?: (transport: SocketTransport) => void;
 }
@@ -74,20 +122,25 @@ const ACCEPT_RETRY_DELAY = 100;
  * A listening socket that accepts connections and starts a `SocketTransport`
  * with a new protocol for each. Returned by `listen()`.
  *
- * @example Accept a connection, then dispose of everything
+ * @example Accept a connection, pause, then dispose of everything
  * ```ts
  * import { connect, listen } from "@pulsar/net/transports";
  * import { Protocol } from "@pulsar/net/protocols";
- * import { assertEquals } from "@std/assert";
+ * import { assert, assertEquals } from "@std/assert";
  *
- * await using listener = listen(() => new Protocol(), { port: 0 });
- * const [client] = await connect(() => new Protocol(), {
- *   port: listener.port,
+ * const accepted = Promise.withResolvers<void>();
+ * await using listener = listen(() => new Protocol(), {
+ *   port: 0,
+ *   onTransport: () => accepted.resolve(),
  * });
- * while (listener.transports.size === 0) await new Promise((r) => setTimeout(r, 1));
+ * await using _client = (await connect(() => new Protocol(), {
+ *   port: listener.port,
+ * }))[0];
+ * await accepted.promise;
  * assertEquals(listener.transports.size, 1);
- * client.close();
- * await client.closed;
+ * listener.pauseAccepting();
+ * assert(!listener.isAccepting());
+ * // Disposing closes the listener and aborts the transports it accepted.
  * ```
  */
 export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
@@ -95,8 +148,8 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   #protocolFactory: () => P;
   #options: ListenOptions;
   #transports = new Set<SocketTransport>();
-  #accepting = true;
-  #resume: PromiseWithResolvers<void> | undefined;
+  /** Shut by `pauseAccepting()`; the accept loop waits at it. */
+  #accepting = new Gate();
   #closing = new AbortController();
   #loop: Promise<void>;
 
@@ -153,7 +206,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
    * @returns False while paused or once closed.
    */
   isAccepting(): boolean {
-    return this.#accepting && !this.#closing.signal.aborted;
+    return this.#accepting.isOpen && !this.#closing.signal.aborted;
   }
 
   /**
@@ -161,15 +214,12 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
    * `resumeAccepting()`.
    */
   pauseAccepting(): void {
-    this.#accepting = false;
+    this.#accepting.shut();
   }
 
   /** Accepts again after `pauseAccepting()`. */
   resumeAccepting(): void {
-    if (this.#accepting) return;
-    this.#accepting = true;
-    this.#resume?.resolve();
-    this.#resume = undefined;
+    this.#accepting.open();
   }
 
   /**
@@ -180,7 +230,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   close(): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
-      this.#resume?.resolve();
+      this.#accepting.wake();
       try {
         this.#listener.close();
       } catch {
@@ -209,9 +259,8 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   async #accept(): Promise<void> {
     const closing = this.#closing.signal;
     while (!closing.aborted) {
-      if (!this.#accepting) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
+      if (!this.#accepting.isOpen) {
+        await this.#accepting.wait();
         continue;
       }
       let conn: Deno.Conn;
@@ -223,11 +272,11 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
         // the next one is not.
         if (isGoneBeforeAccept(error)) continue;
         // Out of file descriptors, say: report, wait a little, go on.
-        // deno-lint-ignore no-console
-        console.error(
-          `Cannot accept on ${formatAddress(this.#listener.addr)}:`,
+        reportError(this.#options.onError, {
           error,
-        );
+          source: "accept",
+          address: this.#listener.addr,
+        });
         await pause(ACCEPT_RETRY_DELAY, closing);
         continue;
       }
@@ -235,7 +284,10 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     }
   }
 
-  /** Drives an accepted connection; whatever throws costs only it. */
+  /**
+   * Drives an accepted connection, started at once (so `onTransport` gets
+   * it after `connectionMade`); whatever throws costs only it.
+   */
   #start(conn: Deno.Conn): void {
     let transport: SocketTransport;
     try {
@@ -245,14 +297,18 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
         this.#options,
       );
     } catch (error) {
-      conn.close();
-      // deno-lint-ignore no-console
-      console.error(
-        "Cannot start a transport for an accepted connection:",
+      // The factory threw (the options were checked up front).
+      reportError(this.#options.onError, {
         error,
-      );
+        source: "protocolFactory",
+        address: conn.remoteAddr,
+      });
+      conn.close();
       return;
     }
+    // A connectionMade that throws aborts the transport, and its error
+    // reaches the protocol's connectionLost.
+    startNow(transport);
     if (transport.isClosing()) return;
     this.#transports.add(transport);
     transport.closed.then(() => this.#transports.delete(transport));
@@ -261,11 +317,12 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     try {
       onTransport(transport);
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Listener's onTransport() failed:", error);
-      transport.abort(
-        error instanceof Error ? error : new Error(String(error)),
-      );
+      reportError(this.#options.onError, {
+        error,
+        source: "onTransport",
+        address: transport.remoteAddr,
+      });
+      transport.abort(asError(error));
     }
   }
 }

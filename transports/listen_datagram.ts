@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ErrorHandler } from "../errors.ts";
 import {
   checkBoolean,
   checkFunction,
@@ -14,13 +15,37 @@ import {
 import { formatHostPort } from "./format_address.ts";
 import { listenError } from "./_errors.ts";
 import { checkOptionalString, checkPort } from "./_options.ts";
-import { startWatching, type Thrown } from "./_start.ts";
-import {
-  type DatagramProtocolInterface,
-  DatagramTransport,
-} from "./datagram_transport.ts";
+import { startNow } from "./_internal.ts";
+import { DatagramTransport } from "./datagram_transport.ts";
+import type { DatagramProtocolInterface } from "./protocol_interface.ts";
 
-/** Options of `listenDatagram()`. */
+/**
+ * Options of `listenDatagram()`.
+ *
+ * @example Receive what a protocol's errorReceived threw
+ * ```ts
+ * import { listenDatagram } from "@pulsar/net/transports";
+ * import type { ErrorReport } from "@pulsar/net/errors";
+ * import { DatagramProtocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Careless extends DatagramProtocol {
+ *   override errorReceived(): void {
+ *     throw new Error("could not log it");
+ *   }
+ * }
+ *
+ * const reported = Promise.withResolvers<ErrorReport>();
+ * await using transport = listenDatagram(() => new Careless(), {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   onError: (report) => reported.resolve(report),
+ * })[0];
+ * // Over 65,507 bytes: the send fails, and errorReceived is called.
+ * transport.sendto(new Uint8Array(70_000), transport.localAddr as Deno.NetAddr);
+ * assertEquals((await reported.promise).source, "errorReceived");
+ * ```
+ */
 export interface ListenDatagramOptions {
   /**
    * The address to bind.
@@ -45,6 +70,13 @@ export interface ListenDatagramOptions {
    * @default {false}
    */
   reuseAddress?: boolean;
+  /**
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to (see `DatagramTransportOptions.onError`).
+   *
+   * @default {one console.error line per error}
+   */
+  onError?: ErrorHandler;
 }
 
 /**
@@ -106,8 +138,13 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
       'Cannot listen for datagrams: run Deno with "--unstable-net"',
     );
   }
-  const { hostname = "127.0.0.1", port = 0, reuseAddress, remoteAddr } =
-    options;
+  const {
+    hostname = "127.0.0.1",
+    port = 0,
+    reuseAddress,
+    remoteAddr,
+    onError,
+  } = options;
   let conn: Deno.DatagramConn;
   try {
     conn = Deno.listenDatagram({
@@ -121,22 +158,20 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
   }
   let protocol: P;
   let transport: DatagramTransport;
-  let thrown: Thrown;
   try {
     protocol = protocolFactory();
-    [transport, thrown] = startWatching(
-      protocol,
-      () =>
-        new DatagramTransport(conn, protocol, {
-          remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
-        }),
-    );
+    transport = new DatagramTransport(conn, protocol, {
+      remoteAddr: remoteAddr && { transport: "udp", ...remoteAddr },
+      onError,
+    });
   } catch (error) {
     conn.close();
     throw error;
   }
-  // The transport aborted itself, and closed the socket: fail with the error
-  // rather than hand back a closed transport.
+  // Started now, so that the transport is returned after connectionMade.
+  // If it threw, the transport aborted itself and closed the socket: fail
+  // with the error rather than hand back a closed transport.
+  const thrown = startNow(transport);
   if (thrown !== undefined) throw thrown.error;
   return [transport, protocol];
 }
@@ -147,7 +182,7 @@ function checkListenDatagramOptions(
 ): void {
   checkFunction("protocolFactory", protocolFactory);
   checkObject("options", options);
-  const { hostname, port, remoteAddr, reuseAddress } = options;
+  const { hostname, port, remoteAddr, reuseAddress, onError } = options;
   checkOptionalString("hostname", hostname);
   if (port !== undefined) checkPort("port", port, 0);
   if (remoteAddr !== undefined) {
@@ -156,4 +191,5 @@ function checkListenDatagramOptions(
     checkPort("remoteAddr.port", remoteAddr.port, 1);
   }
   if (reuseAddress !== undefined) checkBoolean("reuseAddress", reuseAddress);
+  if (onError !== undefined) checkFunction("onError", onError);
 }

@@ -5,15 +5,30 @@
  * `SocketTransport` drives TCP, Unix and TLS connections, `DatagramTransport`
  * UDP sockets.
  *
- * @example Connect to a listener
+ * @example An echo server and a client
  * ```ts
  * import { connect, listen } from "@pulsar/net/transports";
  * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
  *
- * await using listener = listen(() => new Protocol(), { port: 0 });
- * const [transport] = await connect(() => new Protocol(), {
- *   port: listener.port,
+ * class Echo extends Protocol {
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.transport!.write(data);
+ *   }
+ * }
+ * class Client extends Protocol {
+ *   reply = Promise.withResolvers<string>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.reply.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ *
+ * await using server = listen(() => new Echo(), { port: 0 });
+ * const [transport, client] = await connect(() => new Client(), {
+ *   port: server.port,
  * });
+ * transport.write(new TextEncoder().encode("ping"));
+ * assertEquals(await client.reply.promise, "ping");
  * transport.close();
  * await transport.closed;
  * ```
@@ -21,6 +36,7 @@
  * @module
  */
 
+export * from "./protocol_interface.ts";
 export * from "./transport.ts";
 export * from "./socket_transport.ts";
 export * from "./datagram_transport.ts";

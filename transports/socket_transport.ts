@@ -5,44 +5,44 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
+import { Gate } from "../internal/gate.ts";
 import {
   checkBoolean,
   checkBytes,
+  checkFunction,
   checkInteger,
   checkObject,
   optional,
 } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
-import { ioError, isClosedByUs } from "./_errors.ts";
-import { type BaseProtocolInterface, Transport } from "./transport.ts";
+import { asError, ioError, isClosedByUs } from "./_errors.ts";
+import type { ProtocolInterface } from "./protocol_interface.ts";
+import { Transport } from "./transport.ts";
 
-/** What a `SocketTransport` calls on its protocol: the shape of `Protocol`. */
-export interface ProtocolInterface extends BaseProtocolInterface {
-  /**
-   * Called once, when the transport is ready.
-   *
-   * @param transport The transport now driving this protocol.
-   */
-  connectionMade(transport: SocketTransport): void;
-  /**
-   * Called with each chunk read. The chunk is never overwritten, so it may be
-   * kept or written back as it is.
-   *
-   * @param data The bytes read.
-   */
-  dataReceived(data: Uint8Array): void;
-  /**
-   * Called at most once, when the peer closed its writing side. Return true
-   * to keep this side open for writing (half-close); otherwise the transport
-   * closes.
-   *
-   * @returns Whether to keep the transport open for writing.
-   */
-  eofReceived(): boolean | void;
-}
-
-/** The write-buffer limits of a transport, in bytes. */
+/**
+ * The write-buffer limits of a transport, in bytes.
+ *
+ * @example Pause the protocol above 1 KiB buffered
+ * ```ts
+ * import {
+ *   connect,
+ *   listen,
+ *   type WriteBufferLimits,
+ * } from "@pulsar/net/transports";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const limits: WriteBufferLimits = { high: 1024 };
+ * await using server = listen(() => new Protocol(), { port: 0 });
+ * await using transport = (await connect(() => new Protocol(), {
+ *   port: server.port,
+ *   writeBufferLimits: limits,
+ * }))[0];
+ * // low defaults to a quarter of high.
+ * assertEquals(transport.getWriteBufferLimits(), { high: 1024, low: 256 });
+ * ```
+ */
 export interface WriteBufferLimits {
   /**
    * Above this many buffered bytes the protocol's `pauseWriting()` is called.
@@ -60,7 +60,34 @@ export interface WriteBufferLimits {
   low?: number;
 }
 
-/** Options of a `SocketTransport`. */
+/**
+ * Options of a `SocketTransport`, which `connect()` and `listen()` take too.
+ *
+ * @example Receive what a protocol callback threw
+ * ```ts
+ * import { connect, listen } from "@pulsar/net/transports";
+ * import type { ErrorReport } from "@pulsar/net/errors";
+ * import { Protocol } from "@pulsar/net/protocols";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Careless extends Protocol {
+ *   override connectionLost(): void {
+ *     throw new Error("cleanup failed");
+ *   }
+ * }
+ *
+ * const reports: ErrorReport[] = [];
+ * await using server = listen(() => new Protocol(), { port: 0 });
+ * const [transport] = await connect(() => new Careless(), {
+ *   port: server.port,
+ *   readSize: 16 * 1024,
+ *   onError: (report) => reports.push(report),
+ * });
+ * transport.close();
+ * await transport.closed;
+ * assertEquals(reports.map((report) => report.source), ["connectionLost"]);
+ * ```
+ */
 export interface SocketTransportOptions {
   /**
    * Sets TCP_NODELAY (no Nagle delay) on TCP connections. TLS connections
@@ -85,6 +112,15 @@ export interface SocketTransportOptions {
   readSize?: number;
   /** The initial write-buffer limits. */
   writeBufferLimits?: WriteBufferLimits;
+  /**
+   * Receives what a protocol callback threw when there is no caller to
+   * throw to: `pauseWriting`, `resumeWriting`, `connectionLost` (and, for
+   * `listen()`, `onTransport`, the protocol factory and failed accepts),
+   * with the callback's name as `source` and the peer's address.
+   *
+   * @default {one console.error line per error}
+   */
+  onError?: ErrorHandler;
 }
 
 const DEFAULT_HIGH = 64 * 1024;
@@ -105,6 +141,21 @@ const FLUSH_TURNS = 4;
  * The largest `readSize` accepted: 16 MiB. A read allocates up to four times
  * its size for a bulk transfer, so a larger value only costs memory (and a
  * huge one fails to allocate).
+ *
+ * @example The largest read size is accepted, one byte more is not
+ * ```ts
+ * import {
+ *   checkSocketTransportOptions,
+ *   MAX_READ_SIZE,
+ * } from "@pulsar/net/transports";
+ * import { assertThrows } from "@std/assert";
+ *
+ * checkSocketTransportOptions({ readSize: MAX_READ_SIZE });
+ * assertThrows(
+ *   () => checkSocketTransportOptions({ readSize: MAX_READ_SIZE + 1 }),
+ *   RangeError,
+ * );
+ * ```
  */
 export const MAX_READ_SIZE: number = 16 * 1024 * 1024;
 
@@ -114,6 +165,7 @@ interface ResolvedOptions {
   tcpKeepAlive: boolean;
   readSize: number;
   limits: Required<WriteBufferLimits> | undefined;
+  onError: ErrorHandler | undefined;
 }
 
 /**
@@ -168,19 +220,24 @@ function resolveOptions(value: unknown): ResolvedOptions {
       undefined,
       (v) => resolveLimits("writeBufferLimits", v),
     ),
+    onError: optional(
+      options.onError,
+      undefined,
+      (v) => checkFunction<ErrorHandler>("onError", v),
+    ),
   };
 }
 
 /**
  * Checks the transport options of `options` (`noDelay`, `tcpKeepAlive`,
- * `readSize`, `writeBufferLimits`) without building a transport, so that
+ * `readSize`, `writeBufferLimits`, `onError`) without building a transport, so that
  * whatever takes them (a server, a client, `connect()`, `listen()`) can
  * refuse a bad one where it is given, before any socket exists. Other
  * properties of `options` are ignored.
  *
  * @param options The options to check.
  * @throws {TypeError} If `options` is not an object, or an option has the
- * wrong type (`noDelay: "yes"`, `writeBufferLimits: 5`).
+ * wrong type (`noDelay: "yes"`, `writeBufferLimits: 5`, `onError: 1`).
  * @throws {RangeError} If `readSize` is not an integer from 1 to
  * `MAX_READ_SIZE`, a write-buffer limit is not an integer of 0 or more, or
  * `low` exceeds `high`.
@@ -202,11 +259,6 @@ export function checkSocketTransportOptions(
   options: SocketTransportOptions,
 ): void {
   resolveOptions(options);
-}
-
-/** `thrown` as an `Error`: what `abort()` and `connectionLost` take. */
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 /**
@@ -231,8 +283,10 @@ function asError(thrown: unknown): Error {
  * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
  *   the protocol is a view that is never overwritten.
  *
- * Most code gets one from `connect()` or `listen()`. Building one directly
- * starts it at once: the constructor calls `connectionMade` and starts reading.
+ * Its protocol's `connectionMade` is called once the transport is built,
+ * before any data (see `Transport`). Most code gets one from `connect()` or
+ * `listen()`, which call it before they hand the transport over; one built
+ * directly calls it in a microtask, then starts reading.
  *
  * @example Echo a line over a direct transport
  * ```ts
@@ -263,14 +317,11 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #high = DEFAULT_HIGH;
   #low = DEFAULT_HIGH / 4;
 
-  #closing = false;
-  #finished = false;
   #eofReceived = false;
   #eofWritten = false;
 
-  #reading = true;
-  #resume: PromiseWithResolvers<void> | undefined;
-  #readLoop: Promise<void> = Promise.resolve();
+  /** Shut by `pauseReading()`; the read loop waits at it. */
+  #reading = new Gate();
 
   #queue: Uint8Array[] = [];
   #bufferSize = 0;
@@ -278,8 +329,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #writePaused = false;
 
   /**
-   * Builds the transport and starts it: calls the protocol's
-   * `connectionMade(this)`, then starts reading.
+   * Builds the transport. Its protocol's `connectionMade(this)` is called
+   * once it is built, in a microtask, then it starts reading.
    *
    * @param conn The connection to drive; this transport owns it.
    * @param protocol The protocol to drive.
@@ -295,8 +346,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     protocol: ProtocolInterface,
     options: SocketTransportOptions = {},
   ) {
-    super(protocol);
     const resolved = resolveOptions(options);
+    super(conn, protocol, resolved.onError);
     this.#conn = conn;
     this.#readSize = resolved.readSize;
     if (resolved.limits !== undefined) {
@@ -313,14 +364,6 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         // connectionMade, as the protocol expects.
       }
     }
-    try {
-      protocol.connectionMade(this);
-    } catch (error) {
-      // The connection closes and `closed` settles once connectionLost ran.
-      this.abort(asError(error));
-      return;
-    }
-    if (!this.#closing) this.#readLoop = this.#read();
   }
 
   /** The peer's address as text, for messages (built only when needed). */
@@ -352,18 +395,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns The information, or `fallback`.
    */
   override getExtraInfo(name: string, fallback?: unknown): unknown {
-    if (name === "conn") return this.#conn;
     if (name === "peername") return this.#peer;
     return super.getExtraInfo(name, fallback);
-  }
-
-  /**
-   * Whether the transport is closing or has closed.
-   *
-   * @returns True once `close()` or `abort()` was called or the peer went away.
-   */
-  isClosing(): boolean {
-    return this.#closing;
   }
 
   /**
@@ -372,7 +405,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns True while reading.
    */
   isReading(): boolean {
-    return this.#reading && !this.#closing && !this.#eofReceived;
+    return this.#reading.isOpen && !this.isClosing() && !this.#eofReceived;
   }
 
   /**
@@ -380,15 +413,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * issued meanwhile, so the peer is pushed back by TCP flow control.
    */
   pauseReading(): void {
-    this.#reading = false;
+    this.#reading.shut();
   }
 
   /** Resumes delivering data after `pauseReading()`. */
   resumeReading(): void {
-    if (this.#reading) return;
-    this.#reading = true;
-    this.#resume?.resolve();
-    this.#resume = undefined;
+    this.#reading.open();
   }
 
   /**
@@ -439,8 +469,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    */
   write(data: Uint8Array): void {
     checkBytes("data", data);
-    if (this.#closing || this.#eofWritten) {
-      const why = this.#closing
+    if (this.isClosing() || this.#eofWritten) {
+      const why = this.isClosing()
         ? "it is closing"
         : "its writing side is closed";
       throw new ConnectionClosedError(
@@ -469,17 +499,16 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * closed its side too, the transport then closes.
    */
   writeEof(): void {
-    if (this.#closing || this.#eofWritten) return;
+    if (this.isClosing() || this.#eofWritten) return;
     this.#eofWritten = true;
     if (this.#flushing === undefined) this.#shutdownWrite();
   }
 
   /** Closes the transport after flushing buffered writes. Idempotent. */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#wakeReader();
-    if (this.#flushing === undefined) this.#finish(undefined);
+    if (!this.markClosing()) return;
+    this.#reading.wake();
+    if (this.#flushing === undefined) this.finish(undefined);
   }
 
   /**
@@ -490,17 +519,22 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   abort(reason?: Error): void {
     this.#queue = [];
     this.#bufferSize = 0;
-    this.#closing = true;
-    this.#wakeReader();
-    this.#finish(reason);
+    this.markClosing();
+    this.#reading.wake();
+    this.finish(reason, this.#flushing);
   }
 
-  /** The read loop; never rejects (anything unexpected aborts). */
-  async #read(): Promise<void> {
+  /**
+   * The read loop, started once `connectionMade` has returned; never
+   * rejects (anything unexpected aborts).
+   *
+   * @returns A promise that settles when the loop ends.
+   */
+  protected async readLoop(): Promise<void> {
     try {
       await this.#readChunks();
     } catch (error) {
-      if (!this.#finished) this.abort(asError(error));
+      if (!this.isFinished()) this.abort(asError(error));
     }
   }
 
@@ -513,11 +547,12 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     let offset = 0;
     let filled = false;
     while (true) {
-      if (!this.#reading) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
+      // Closing while paused (close() from dataReceived, say): nothing
+      // would wake a wait begun now.
+      if (!this.#reading.isOpen && !this.isClosing()) {
+        await this.#reading.wait();
       }
-      if (this.#closing) return;
+      if (this.isClosing()) return;
       const room = slab.length - offset;
       if ((filled && room < size) || room < Math.min(size, MIN_ROOM)) {
         slab = new Uint8Array(filled ? size * 4 : Math.min(size, SMALL_SLAB));
@@ -528,15 +563,14 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       try {
         n = await this.#conn.read(window);
       } catch (error) {
-        if (!this.#finished) this.abort(ioError(error, this.#peer));
+        if (!this.isFinished()) this.abort(ioError(error, this.#peer));
         return;
       }
       // Paused while the read was pending: hold the chunk until resumed.
-      if (!this.#reading && !this.#closing) {
-        this.#resume = Promise.withResolvers();
-        await this.#resume.promise;
+      if (!this.#reading.isOpen && !this.isClosing()) {
+        await this.#reading.wait();
       }
-      if (this.#closing) return;
+      if (this.isClosing()) return;
       if (n === null) return this.#onEof();
       filled = n === window.length;
       const chunk = slab.subarray(offset, offset + n);
@@ -594,23 +628,23 @@ export class SocketTransport extends Transport<ProtocolInterface> {
           written += n;
           this.#bufferSize -= n;
         }
-        if (this.#finished) return;
+        if (this.isFinished()) return;
         this.#checkLow();
         chunk = this.#takeQueued();
       }
     } catch (error) {
       this.#flushing = undefined;
-      if (!this.#finished || !isClosedByUs(error)) {
+      if (!this.isFinished() || !isClosedByUs(error)) {
         this.abort(ioError(error, this.#peer));
       }
       return;
     }
     this.#flushing = undefined;
     try {
-      if (this.#closing) this.#finish(undefined);
+      if (this.isClosing()) this.finish(undefined);
       else if (this.#eofWritten) this.#shutdownWrite();
     } catch (error) {
-      if (!this.#finished) this.abort(asError(error));
+      if (!this.isFinished()) this.abort(asError(error));
     }
   }
 
@@ -652,8 +686,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       this.protocol.pauseWriting();
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's pauseWriting() failed:", error);
+      this.report("pauseWriting", error);
     }
   }
 
@@ -663,30 +696,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       this.protocol.resumeWriting();
     } catch (error) {
-      // deno-lint-ignore no-console
-      console.error("Protocol's resumeWriting() failed:", error);
+      this.report("resumeWriting", error);
     }
-  }
-
-  #wakeReader(): void {
-    this.#resume?.resolve();
-    this.#resume = undefined;
-  }
-
-  /**
-   * Closes the connection, then, once the read loop and any write have
-   * returned (so no op outlives `closed`), calls `connectionLost`.
-   */
-  #finish(error: Error | undefined): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by Deno; nothing to release.
-    }
-    // Neither loop rejects; connectionLost runs whatever they settle with.
-    const lost = () => this.connectionLost(error);
-    Promise.all([this.#readLoop, this.#flushing]).then(lost, lost);
   }
 }

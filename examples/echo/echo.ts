@@ -7,18 +7,20 @@
  * @module
  */
 
-import { Client, type ClientOptions } from "../../clients/client.ts";
-import { Request, type RequestAddress } from "../../clients/request.ts";
 import {
+  Client,
+  type ClientOptions,
   DEFAULT_MAX_MESSAGE_SIZE,
   DelimitedConsumer,
   type DelimitedConsumerOptions,
-} from "../../protocols/delimited_consumer.ts";
-import { DelimiterFinder } from "../../protocols/delimiter_finder.ts";
-import { ProtocolConsumer } from "../../protocols/protocol_consumer.ts";
-import { ProtocolError } from "../../errors.ts";
-import { formatAddress } from "../../transports/format_address.ts";
-import type { TlsClientOptions } from "../../transports/connect.ts";
+  DelimiterFinder,
+  formatAddress,
+  ProtocolConsumer,
+  ProtocolError,
+  Request,
+  type RequestAddress,
+  type TlsClientOptions,
+} from "@pulsar/net";
 
 /** The end of every echo message. */
 export const SEPARATOR: Uint8Array = new TextEncoder().encode("\r\n\r\n");

@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { Server } from "../../producers/server.ts";
+import { Server } from "@pulsar/net";
 import { EchoServerConsumer } from "./echo.ts";
 
 /** Runs the server until SIGINT or SIGTERM. */

@@ -9,7 +9,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { DatagramClient } from "../../clients/datagram_client.ts";
+import { DatagramClient } from "@pulsar/net";
 
 /** Sends each message in `args` and prints the replies. */
 export async function main(args: string[]): Promise<void> {

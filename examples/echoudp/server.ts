@@ -11,8 +11,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { DatagramServer } from "../../producers/datagram_server.ts";
-import { DatagramProtocol } from "../../protocols/datagram_protocol.ts";
+import { DatagramProtocol, DatagramServer } from "@pulsar/net";
 
 /** Sends each datagram back to where it came from. */
 export class EchoDatagramProtocol extends DatagramProtocol {
