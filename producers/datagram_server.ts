@@ -152,11 +152,12 @@ export class DatagramServer
     }
     if (this.#transport === undefined) {
       const { protocolFactory, hostname, port, onError } = this.#options;
-      // Not an object literal: it type-checks whether or not
-      // ListenDatagramOptions declares onError yet.
-      const options = { hostname, port, onError };
       try {
-        [this.#transport] = listenDatagram(protocolFactory, options);
+        [this.#transport] = listenDatagram(protocolFactory, {
+          hostname,
+          port,
+          onError,
+        });
       } catch (error) {
         return Promise.reject(error);
       }
