@@ -1,47 +1,9 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Pulsar's own echo tests, over the module's Server and EchoClient.
+// Client tests over the module's Server and the echo example's EchoClient.
 import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
-import { DatagramClient } from "../clients/datagram_client.ts";
 import { ConnectionRefusedError } from "../errors.ts";
-import { DatagramServer } from "../producers/datagram_server.ts";
 import { EchoClient } from "../examples/echo/echo.ts";
-import { EchoDatagramProtocol } from "../examples/echoudp/server.ts";
 import { certs, decoder, pattern, startEchoServer } from "./_helpers.ts";
-
-Deno.test("EchoClient.request() gets 'ciao luca' back", async () => {
-  await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port });
-  assertEquals(decoder.decode(await client.request("ciao luca")), "ciao luca");
-});
-
-Deno.test("EchoClient.request() gets 8192 bytes back intact", async () => {
-  await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port });
-  const data = pattern(8192);
-  assertEquals(await client.request(data), data);
-});
-
-Deno.test("EchoClient.request() gives three concurrent requests their own answers", async () => {
-  await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port });
-  const replies = await Promise.all(
-    ["first", "second", "third"].map((m) => client.request(m)),
-  );
-  assertEquals(replies.map((r) => decoder.decode(r)), [
-    "first",
-    "second",
-    "third",
-  ]);
-  assertEquals(client.requestsProcessed, 3);
-});
-
-Deno.test("EchoClient.request() works again after QUIT closed the connection", async () => {
-  await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port });
-  assertEquals(decoder.decode(await client.request("QUIT")), "QUIT");
-  assertEquals(decoder.decode(await client.request("again")), "again");
-  assertEquals(server.requestsProcessed, 2);
-});
 
 Deno.test("EchoClient.request() to a refused port fails with ConnectionRefusedError, and leaves no pool behind", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -85,18 +47,4 @@ Deno.test("EchoClient echoes over a Unix socket", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("DatagramClient.request() gets a ping and 8192 bytes back from the UDP echo server", async () => {
-  await using server = new DatagramServer({
-    protocolFactory: () => new EchoDatagramProtocol(),
-  });
-  await server.start();
-  await using client = new DatagramClient({
-    port: server.localAddr.port,
-    timeout: 2000,
-  });
-  assertEquals(decoder.decode(await client.request("ping")), "ping");
-  const data = pattern(8192);
-  assertEquals(await client.request(data), data);
 });

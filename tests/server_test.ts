@@ -251,15 +251,3 @@ Deno.test("DatagramServer fires start and stop once and closes idempotently", as
   await closing;
   assertEquals(events, ["start", "stop"]);
 });
-
-Deno.test("EchoServerConsumer closes the connection after a QUIT split across reads, and only after QUIT", async () => {
-  await using server = await startEchoServer();
-  using conn = await dial(server);
-  assertEquals(await echo(conn, "QUITS"), "QUITS\r\n\r\n");
-  assertEquals(await echo(conn, "QUI"), "QUI\r\n\r\n");
-  for (const part of ["QU", "IT\r", "\n\r\n"]) {
-    await conn.write(encoder.encode(part));
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assertEquals(decoder.decode(await readAll(conn)), "QUIT\r\n\r\n");
-});
