@@ -1,8 +1,6 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // Shared test helpers: a recording protocol, certificates, raw-socket reads.
 
-import { EchoServerConsumer } from "../examples/echo/echo.ts";
-import { Server, type ServerOptions } from "../producers/server.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 
@@ -214,37 +212,4 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Starts the module's echo server on a free port, with `options`. */
-export async function startEchoServer(
-  options: Partial<ServerOptions> = {},
-): Promise<Server> {
-  const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
-    ...options,
-  });
-  await server.start();
-  return server;
-}
-
-/**
- * An echo consumer that answers after 0 to 200 ms (one message per read, as
- * a client sending one request at a time writes it).
- */
-export class DelayedEchoConsumer extends EchoServerConsumer {
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  override dataReceived(data: Uint8Array): Uint8Array | void {
-    const copy = data.slice();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (!this.transport?.isClosing()) super.dataReceived(copy);
-    }, Math.random() * 200);
-  }
-
-  override connectionLost(error?: Error): void {
-    clearTimeout(this.#timer);
-    super.connectionLost(error);
-  }
 }

@@ -17,22 +17,23 @@ import { Client, type ClientOptions } from "../clients/client.ts";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { Request, type RequestOptions } from "../clients/request.ts";
 import { ConnectionClosedError, TlsError } from "../errors.ts";
-import {
-  EchoClient,
-  EchoClientConsumer,
-  EchoServerConsumer,
-} from "../examples/echo/echo.ts";
 import { MAX_TIMER_DELAY } from "../internal/timer.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { connect } from "../transports/connect.ts";
+import {
+  EchoConsumer,
+  echoRequest,
+  ReplyConsumer,
+  startEchoServer,
+  TestClient,
+} from "./_fixtures.ts";
 import {
   certs,
   concat,
   decoder,
   encoder,
   readAll,
-  startEchoServer,
   waitFor,
 } from "./_helpers.ts";
 
@@ -41,7 +42,7 @@ const SEPARATOR = "\r\n\r\n";
 /** A client of echo servers for requests built by hand. */
 function echoClient(options: Partial<ClientOptions> = {}): Client {
   return new Client({
-    consumerFactory: () => new EchoClientConsumer(),
+    consumerFactory: () => new ReplyConsumer(),
     ...options,
   });
 }
@@ -52,10 +53,7 @@ function echo(
   text: string,
   options: RequestOptions = {},
 ): Request<Uint8Array> {
-  return new Request<Uint8Array>({ hostname: "127.0.0.1", port }, {
-    data: text + SEPARATOR,
-    ...options,
-  });
+  return echoRequest({ hostname: "127.0.0.1", port }, text, options);
 }
 
 async function text(reply: Promise<Uint8Array>): Promise<string> {
@@ -122,7 +120,7 @@ function recordingServer(
  * `delay` ms (one message per read, as a client sending one request at a
  * time writes it).
  */
-class SlowEcho extends EchoServerConsumer {
+class SlowEcho extends EchoConsumer {
   #log: string[];
   #delay: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -193,9 +191,7 @@ Deno.test("Request.key differs for every TLS setting that changes the connection
 });
 
 Deno.test("Client keeps a pool per TLS setting: a request without the CA, or with a wrong server name, fails after a correct one", async () => {
-  await using server = await startEchoServer({
-    tls: { cert: certs.cert, key: certs.key },
-  });
+  await using server = await startEchoServer({ tls: certs });
   await using client = echoClient();
   const port = server.port;
   assertEquals(
@@ -222,9 +218,7 @@ Deno.test("Client keeps a pool per TLS setting: a request without the CA, or wit
 });
 
 Deno.test("Client: a failing TLS setting first does not poison later requests with correct settings", async () => {
-  await using server = await startEchoServer({
-    tls: { cert: certs.cert, key: certs.key },
-  });
+  await using server = await startEchoServer({ tls: certs });
   await using client = echoClient();
   const port = server.port;
   await assertRejects(
@@ -250,9 +244,7 @@ Deno.test("Client: a failing TLS setting first does not poison later requests wi
 });
 
 Deno.test("Client opens a pool's connections with the pool's own copy of the TLS settings, not with its first request", async () => {
-  await using server = await startEchoServer({
-    tls: { cert: certs.cert, key: certs.key },
-  });
+  await using server = await startEchoServer({ tls: certs });
   await using client = echoClient();
   const port = server.port;
   const tls: { caCerts: string[]; hostname?: string } = {
@@ -276,14 +268,12 @@ Deno.test("Client does not keep a request (nor its body) alive once answered", a
   const url = (path: string) => new URL(path, import.meta.url).href;
   const script = `
     import { Client, Request } from "${url("../clients/mod.ts")}";
-    import { Server } from "${url("../producers/server.ts")}";
     import {
-      EchoClientConsumer,
-      EchoServerConsumer,
-    } from "${url("../examples/echo/echo.ts")}";
-    const server = new Server({ consumerFactory: () => new EchoServerConsumer() });
-    await server.start();
-    const client = new Client({ consumerFactory: () => new EchoClientConsumer() });
+      ReplyConsumer,
+      startEchoServer,
+    } from "${url("./_fixtures.ts")}";
+    const server = await startEchoServer();
+    const client = new Client({ consumerFactory: () => new ReplyConsumer() });
     let request = new Request({ port: server.port }, {
       data: "x".repeat(1 << 20) + "\\r\\n\\r\\n",
     });
@@ -334,7 +324,7 @@ Deno.test("Client does not keep a request (nor its body) alive once answered", a
 
 Deno.test("Client keeps one pool and one connection for requests with different timeouts", async () => {
   await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port }, { poolSize: 1 });
+  await using client = new TestClient({ port: server.port }, { poolSize: 1 });
   assertEquals(await text(client.request("a", { timeout: 1000 })), "a");
   assertEquals(await text(client.request("b", { timeout: 2000 })), "b");
   assertEquals(await text(client.request("c")), "c");
@@ -350,7 +340,7 @@ Deno.test("Client idleTimeout never closes a connection under a request in fligh
   await using server = await startEchoServer({
     consumerFactory: () => new SlowEcho(log),
   });
-  await using client = new EchoClient({ port: server.port }, {
+  await using client = new TestClient({ port: server.port }, {
     idleTimeout: 100,
     poolSize: 1,
   });
@@ -392,7 +382,7 @@ Deno.test("Connection, Server and Client with an idle timeout of Infinity or 2^3
   try {
     for (const timeout of [Infinity, 2 ** 31]) {
       await using server = await startEchoServer({ idleTimeout: timeout });
-      await using client = new EchoClient({ port: server.port }, {
+      await using client = new TestClient({ port: server.port }, {
         idleTimeout: timeout,
       });
       using conn = await Deno.connect({
@@ -473,7 +463,7 @@ Deno.test("Client.close() ends a connect retrying with backoff against a refused
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
-  const client = new EchoClient({ port }, {
+  const client = new TestClient({ port }, {
     reconnect: {
       maxAttempts: 10,
       minTimeout: 5000,
@@ -522,7 +512,7 @@ Deno.test("Client.close() ends a connect to a listener whose backlog is full, an
   }
   assert(full, "the backlog never filled");
   try {
-    const client = new EchoClient({ port });
+    const client = new TestClient({ port });
     let settled = false;
     const request = client.request("hello").finally(() => settled = true);
     request.catch(() => {});
@@ -580,7 +570,7 @@ function refuses(
 }
 
 Deno.test("Client refuses bad options where they are given", () => {
-  const consumerFactory = () => new EchoClientConsumer();
+  const consumerFactory = () => new ReplyConsumer();
   const bad = (options: Record<string, unknown>) => () =>
     new Client({ consumerFactory, ...options } as ClientOptions);
   refuses(
@@ -810,7 +800,7 @@ Deno.test("Client requests with a timeout of Infinity or 2^31 ms wait for a slow
   await using server = await startEchoServer({
     consumerFactory: () => new SlowEcho(log, 60),
   });
-  await using client = new EchoClient({ port: server.port }, {
+  await using client = new TestClient({ port: server.port }, {
     timeout: Infinity,
   });
   assertEquals(await text(client.request("slow")), "slow");

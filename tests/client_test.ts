@@ -7,14 +7,24 @@ import {
 } from "@std/assert";
 import { Client } from "../clients/client.ts";
 import { Request } from "../clients/request.ts";
-import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  TimeoutError,
+} from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
 import type { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { EchoClient, EchoServerConsumer } from "../examples/echo/echo.ts";
 import {
+  EchoConsumer,
+  ReplyConsumer,
+  startEchoServer,
+  TestClient,
+} from "./_fixtures.ts";
+import {
+  certs,
   decoder,
   encoder,
-  startEchoServer,
+  pattern,
   startResetPeer,
   waitFor,
 } from "./_helpers.ts";
@@ -31,7 +41,7 @@ function counters(client: Client): number[] {
 
 Deno.test("Client with poolSize 2 follows pulsar's pool table row by row", async () => {
   await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port }, { poolSize: 2 });
+  await using client = new TestClient({ port: server.port }, { poolSize: 2 });
   // new client
   assertEquals(counters(client), [0, 0, 0, 0]);
   // one request
@@ -55,7 +65,7 @@ Deno.test("Client with poolSize 2 follows pulsar's pool table row by row", async
 });
 
 /** Serves one request per connection, then closes the next unanswered. */
-class OncePerConnection extends EchoServerConsumer {
+class OncePerConnection extends EchoConsumer {
   override dataReceived(data: Uint8Array): Uint8Array | void {
     if ((this.connection as Connection).processed >= 1) {
       this.transport!.close();
@@ -69,7 +79,7 @@ Deno.test("Client.response() retries on a new connection when a pooled one close
   await using server = await startEchoServer({
     consumerFactory: () => new OncePerConnection(),
   });
-  await using client = new EchoClient({ port: server.port }, { poolSize: 1 });
+  await using client = new TestClient({ port: server.port }, { poolSize: 1 });
   assertEquals(decoder.decode(await client.request("first")), "first");
   // Written on the pooled connection, which the server closes unanswered.
   assertEquals(decoder.decode(await client.request("second")), "second");
@@ -82,7 +92,7 @@ Deno.test("Client.response() with maxReconnect 0 fails a request whose pooled co
   await using server = await startEchoServer({
     consumerFactory: () => new OncePerConnection(),
   });
-  await using client = new EchoClient({ port: server.port }, {
+  await using client = new TestClient({ port: server.port }, {
     poolSize: 1,
     maxReconnect: 0,
   });
@@ -97,7 +107,7 @@ Deno.test("Client.response() with maxReconnect 0 fails a request whose pooled co
 
 Deno.test("Client.response() does not retry a request whose connection was reset", async () => {
   const peer = await startResetPeer(4);
-  await using client = new EchoClient({ port: peer.port });
+  await using client = new TestClient({ port: peer.port });
   const error = await assertRejects(
     () => client.request("boom"),
     ConnectionClosedError,
@@ -114,7 +124,7 @@ Deno.test("Client.response() does not retry a request whose connection was reset
 Deno.test("Client.response() fails with TimeoutError when the response is late", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
-  await using client = new EchoClient({ port: listener.addr.port });
+  await using client = new TestClient({ port: listener.addr.port });
   await assertRejects(
     () => client.request("hello", { timeout: 50 }),
     TimeoutError,
@@ -128,7 +138,7 @@ Deno.test("Client.response() fails with TimeoutError when the response is late",
 Deno.test("Client.response() rejects with the signal's reason when aborted", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
-  await using client = new EchoClient({ port: listener.addr.port });
+  await using client = new TestClient({ port: listener.addr.port });
   const controller = new AbortController();
   const request = client.request("hello", { signal: controller.signal });
   setTimeout(() => controller.abort(new Error("changed my mind")), 20);
@@ -139,7 +149,7 @@ Deno.test("Client.response() rejects with the signal's reason when aborted", asy
 Deno.test("Client.response() fails in-flight requests with ConnectionClosedError on close()", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
-  const client = new EchoClient({ port: listener.addr.port });
+  const client = new TestClient({ port: listener.addr.port });
   const request = client.request("never answered");
   await waitFor(() => client.connectionsInUse === 1);
   await client.close();
@@ -158,7 +168,7 @@ Deno.test("Client.response() fails in-flight requests with ConnectionClosedError
 
 Deno.test("Client hooks and per-request events reach every consumer and connection", async () => {
   await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port }, { poolSize: 2 });
+  await using client = new TestClient({ port: server.port }, { poolSize: 2 });
   const counts = { made: 0, pre: 0, post: 0, data: 0, processed: 0 };
   client.bindEvent("connectionMade", () => counts.made++);
   client.bindEvent("preRequest", () => counts.pre++);
@@ -192,7 +202,7 @@ Deno.test("Client hooks and per-request events reach every consumer and connecti
 
 Deno.test("Client.request() throws in the base class", async () => {
   await using client = new Client({
-    consumerFactory: () => new EchoServerConsumer(),
+    consumerFactory: () => new ReplyConsumer(),
   });
   await assertRejects(
     () => client.request(),
@@ -203,7 +213,7 @@ Deno.test("Client.request() throws in the base class", async () => {
 
 Deno.test("Client.response() keeps the connection checked out when releaseConnection is false", async () => {
   await using server = await startEchoServer();
-  await using client = new EchoClient({ port: server.port });
+  await using client = new TestClient({ port: server.port });
   let held: ProtocolConsumer | undefined;
   const request = new Request<Uint8Array>({ port: server.port }, {
     data: encoder.encode("mine\r\n\r\n"),
@@ -217,4 +227,49 @@ Deno.test("Client.response() keeps the connection checked out when releaseConnec
   pool.release(held!.connection as Connection);
   assertEquals(pool.inUse, 0);
   assertEquals(pool.idle, 1);
+});
+
+Deno.test("Client.response() to a refused port fails with ConnectionRefusedError, and leaves no pool behind", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  await using client = new TestClient({ port });
+  for (let i = 0; i < 2; i++) {
+    const error = await assertRejects(
+      () => client.request("hello"),
+      ConnectionRefusedError,
+      `Cannot connect to 127.0.0.1:${port}: connection refused`,
+    );
+    assertInstanceOf(error.cause, Deno.errors.ConnectionRefused);
+  }
+  assertEquals(client.connectionPools.size, 0);
+  assertEquals(client.sessions, 0);
+  assertEquals(client.connectionsInUse, 0);
+  assertEquals(client.idleConnections, 0);
+});
+
+Deno.test("Client.response() gets a short and a 100 kB reply back over TLS", async () => {
+  await using server = await startEchoServer({ tls: certs });
+  await using client = new TestClient({
+    hostname: "localhost",
+    port: server.port,
+  });
+  const tls = { caCerts: [certs.ca] };
+  const secret = await client.request("secret", { tls });
+  assertEquals(decoder.decode(secret), "secret");
+  const data = pattern(100_000);
+  assertEquals(await client.request(data, { tls }), data);
+  assertEquals(client.sessions, 1);
+});
+
+Deno.test("Client.response() gets a reply back over a Unix socket", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/echo.sock`;
+    await using _server = await startEchoServer({ path });
+    await using client = new TestClient({ path });
+    assertEquals(decoder.decode(await client.request("unix")), "unix");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -24,7 +24,6 @@ import { Server, type ServerOptions } from "../producers/server.ts";
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { EchoServerConsumer } from "../examples/echo/echo.ts";
 import { connect, type ConnectOptions } from "../transports/connect.ts";
 import { listen, type ListenOptions } from "../transports/listen.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
@@ -32,9 +31,10 @@ import {
   listenDatagram,
   type ListenDatagramOptions,
 } from "../transports/listen_datagram.ts";
+import { EchoConsumer } from "./_fixtures.ts";
 import { certs, decoder, encoder } from "./_helpers.ts";
 
-const echoFactory = () => new EchoServerConsumer();
+const echoFactory = () => new EchoConsumer();
 
 /**
  * Reads `conn` until end of stream, for at most `ms` milliseconds: the bytes

@@ -13,16 +13,10 @@ import {
 } from "../errors.ts";
 import { DatagramServer } from "../producers/datagram_server.ts";
 import { Server } from "../producers/server.ts";
+import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { EchoServerConsumer } from "../examples/echo/echo.ts";
-import { EchoDatagramProtocol } from "../examples/echoudp/server.ts";
-import {
-  decoder,
-  encoder,
-  readAll,
-  startEchoServer,
-  waitFor,
-} from "./_helpers.ts";
+import { EchoConsumer, startEchoServer } from "./_fixtures.ts";
+import { decoder, encoder, readAll, waitFor } from "./_helpers.ts";
 
 async function dial(server: Server): Promise<Deno.TcpConn> {
   return await Deno.connect({ hostname: "127.0.0.1", port: server.port });
@@ -58,7 +52,7 @@ class Slow extends ProtocolConsumer {
 
 Deno.test("Server.start() listens on a free port and fires start once", async () => {
   const server = new Server({
-    consumerFactory: () => new EchoServerConsumer(),
+    consumerFactory: () => new EchoConsumer(),
     name: "test",
   });
   let starts = 0;
@@ -205,7 +199,7 @@ Deno.test("Server hooks see the consumer that handled the request and its result
   await using server = await startEchoServer();
   const results: unknown[] = [];
   server.bindEvent("postRequest", (consumer, result) => {
-    assert(consumer instanceof EchoServerConsumer);
+    assert(consumer instanceof EchoConsumer);
     results.push(result);
   });
   using conn = await dial(server);
@@ -217,7 +211,7 @@ Deno.test("Server hooks see the consumer that handled the request and its result
 Deno.test("Server closes a connection whose message exceeds the maximum size, reports it to onError, and serves others", async () => {
   const reports: ErrorReport[] = [];
   await using server = await startEchoServer({
-    consumerFactory: () => new EchoServerConsumer({ maxSize: 1024 }),
+    consumerFactory: () => new EchoConsumer(1024),
     onError: (report) => reports.push(report),
   });
   const lost: (Error | undefined)[] = [];
@@ -239,7 +233,7 @@ Deno.test("Server closes a connection whose message exceeds the maximum size, re
 
 Deno.test("DatagramServer fires start and stop once and closes idempotently", async () => {
   const server = new DatagramServer({
-    protocolFactory: () => new EchoDatagramProtocol(),
+    protocolFactory: () => new DatagramProtocol(),
   });
   const events: string[] = [];
   server.bindEvent("start", () => events.push("start"));

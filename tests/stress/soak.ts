@@ -16,8 +16,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { Server } from "../../producers/server.ts";
-import { EchoClient, EchoServerConsumer } from "../../examples/echo/echo.ts";
+import { startEchoServer, TestClient } from "../_fixtures.ts";
 import { rssKiB, seeded } from "../_helpers.ts";
 
 const flags: { seconds: string } = parseArgs(Deno.args, {
@@ -27,12 +26,8 @@ const flags: { seconds: string } = parseArgs(Deno.args, {
 const seconds = Number(flags.seconds);
 const interval = Math.max(1, Math.round(seconds / 12)) * 1000;
 
-const server = new Server({
-  consumerFactory: () => new EchoServerConsumer(),
-  idleTimeout: 200,
-});
-await server.start();
-const client = new EchoClient({ port: server.port }, {
+const server = await startEchoServer({ idleTimeout: 200 });
+const client = new TestClient({ port: server.port }, {
   poolSize: 8,
   timeout: 10_000,
 });
@@ -49,7 +44,7 @@ function fail(error: Error): void {
   failures.set(key, (failures.get(key) ?? 0) + 1);
 }
 
-async function exchange(target: EchoClient): Promise<void> {
+async function exchange(target: TestClient): Promise<void> {
   const size = Math.floor(random() * 16 * 1024);
   const payload = new Uint8Array(size).fill(97 + (size % 26));
   try {
@@ -76,7 +71,7 @@ async function worker(): Promise<void> {
 
 async function churn(): Promise<void> {
   while (Date.now() < deadline) {
-    const shortLived = new EchoClient({ port: server.port }, { poolSize: 4 });
+    const shortLived = new TestClient({ port: server.port }, { poolSize: 4 });
     await Promise.all(Array.from({ length: 20 }, () => exchange(shortLived)));
     await shortLived.close();
     await new Promise((r) =>

@@ -19,10 +19,10 @@ import { createHash } from "node:crypto";
 import { getHeapSpaceStatistics } from "node:v8";
 import { ConnectionClosedError } from "../../errors.ts";
 import { Server } from "../../producers/server.ts";
-import { EchoClient } from "../../examples/echo/echo.ts";
 import { Protocol } from "../../protocols/protocol.ts";
 import { connect } from "../../transports/connect.ts";
-import { DelayedEchoConsumer, rssKiB, startDeno } from "../_helpers.ts";
+import { DelayedEchoConsumer, TestClient } from "../_fixtures.ts";
+import { rssKiB, startDeno } from "../_helpers.ts";
 
 const quick = Deno.args.includes("--quick");
 const SIZES = quick
@@ -52,8 +52,7 @@ interface Row {
 
 const rows: Row[] = [];
 const encoder = new TextEncoder();
-const echoScript = new URL("../../examples/echo/server.ts", import.meta.url)
-  .pathname;
+const echoScript = new URL("../peers/echo_server.ts", import.meta.url).pathname;
 
 /** Samples a process's resident memory until stopped; returns the peak. */
 function sampleMemory(pid: number): { stop(): number } {
@@ -76,7 +75,7 @@ function sampleMemory(pid: number): { stop(): number } {
 async function withEchoServer<T>(
   run: (port: number, pid: number) => Promise<T>,
 ): Promise<T> {
-  const { child, port, stop } = await startDeno([echoScript, "--port", "0"]);
+  const { child, port, stop } = await startDeno([echoScript, "0"]);
   try {
     return await run(port, child.pid);
   } finally {
@@ -311,7 +310,7 @@ async function shutdownUnderLoad(): Promise<void> {
     consumerFactory: () => new DelayedEchoConsumer(),
   });
   await server.start();
-  const client = new EchoClient({ port: server.port }, {
+  const client = new TestClient({ port: server.port }, {
     poolSize: count,
     reconnect: false,
   });
@@ -494,7 +493,7 @@ async function cyclesWorker(
       }
     },
     async client(): Promise<void> {
-      const client = new EchoClient({ hostname: "127.0.0.1", port });
+      const client = new TestClient({ hostname: "127.0.0.1", port });
       try {
         await client.request("ping");
       } finally {
