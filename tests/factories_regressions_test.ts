@@ -13,6 +13,7 @@ import {
 import process from "node:process";
 import {
   AddrInUseError,
+  type ErrorReport,
   ListenError,
   NetError,
   TimeoutError,
@@ -312,11 +313,13 @@ Deno.test("DatagramTransport.sendto() refuses a string at the call", () => {
 
 Deno.test("Server forgets a connection whose transport cannot be built: it keeps accepting at maxConnections and close() settles", async () => {
   // Options changed after construction reach new transports; a bad one must
-  // cost those connections, never the server.
+  // cost those connections, never the server, and is reported.
+  const reports: ErrorReport[] = [];
   const options: ServerOptions = {
     consumerFactory: echoFactory,
     maxConnections: 1,
     readSize: 1024,
+    onError: (report) => reports.push(report),
   };
   const server = new Server(options);
   await server.start();
@@ -330,6 +333,17 @@ Deno.test("Server forgets a connection whose transport cannot be built: it keeps
     }
     assertEquals(server.concurrentConnections, 0);
     assert(server.accepting);
+    assertEquals(
+      reports.map((r) => r.source),
+      Array(3).fill("protocolFactory"),
+    );
+    for (const { error } of reports) {
+      assertInstanceOf(error, RangeError);
+      assertStringIncludes(
+        (error as RangeError).message,
+        'Cannot use readSize "0"',
+      );
+    }
     options.readSize = 1024;
     const conn = await Deno.connect({ port: server.port });
     assertEquals(await echo(conn, "still serving"), "still serving\r\n\r\n");
@@ -552,10 +566,12 @@ Deno.test("listen() onTransport that throws costs its connection, not the proces
     }
   }
   let calls = 0;
+  const reports: ErrorReport[] = [];
   await using listener = listen(() => new Echo(), {
     onTransport: () => {
       if (++calls === 1) throw new Error("onTransport failed");
     },
+    onError: (report) => reports.push(report),
   });
   const first = await Deno.connect({ port: listener.port });
   assertEquals(await readToEnd(first), "");
@@ -567,6 +583,9 @@ Deno.test("listen() onTransport that throws costs its connection, not the proces
   assertEquals(decoder.decode(buf), "ping");
   second.close();
   assertEquals(calls, 2);
+  assertEquals(reports.length, 1);
+  assertEquals(reports[0].source, "onTransport");
+  assertEquals((reports[0].error as Error).message, "onTransport failed");
 });
 
 // ---------------------------------------------------------------- #11

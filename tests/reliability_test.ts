@@ -10,7 +10,11 @@ import {
   assertLess,
   assertRejects,
 } from "@std/assert";
-import { ConnectionClosedError, TlsError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorReport,
+  TlsError,
+} from "../errors.ts";
 import {
   DelayedEchoConsumer,
   EchoConsumer,
@@ -238,8 +242,10 @@ Deno.test("Server memory stays bounded under a client that writes without readin
 });
 
 Deno.test("Server closes a connection whose message has no separator within the maximum size, and serves others", async () => {
+  const reports: ErrorReport[] = [];
   await using server = await startEchoServer({
     consumerFactory: () => new EchoConsumer(1024 * 1024),
+    onError: (report) => reports.push(report),
   });
   await using client = new TestClient({ port: server.port });
   const lost: (Error | undefined)[] = [];
@@ -256,6 +262,9 @@ Deno.test("Server closes a connection whose message has no separator within the 
   assertLess(echoed.length, 1024 * 1024 + 1);
   await waitFor(() => lost.length === 1);
   assertEquals(lost[0]?.name, "ProtocolError");
+  assertEquals(reports.map((r) => [r.source, r.error]), [
+    ["dataReceived", lost[0]],
+  ]);
   assertEquals(
     decoder.decode(await client.request("still here")),
     "still here",
