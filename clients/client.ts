@@ -292,7 +292,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
   #timeout: number;
   #maxReconnect: number;
   #reconnect: Required<ReconnectOptions> | false;
-  #onError: ErrorHandler | undefined;
   #pools = new Map<string, ConnectionPool>();
   /** The pool of the last request without TLS options, and its address. */
   #lastPool:
@@ -340,7 +339,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
     this.#timeout = checked.timeout;
     this.#maxReconnect = checked.maxReconnect;
     this.#reconnect = checked.reconnect;
-    this.#onError = checked.onError;
   }
 
   /** The client's name, for messages. */
@@ -662,7 +660,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
       ...target.address,
       tls: target.tls,
       signal,
-      onError: this.#onError,
+      onError: this.onError,
     };
     await connect(() => connection, options);
     this.#sessions++;
