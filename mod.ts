@@ -10,7 +10,13 @@
  * - `producers`: `Server`, `DatagramServer`, `Producer`,
  *   `ConnectionProducer`.
  * - `clients`: `Client`, `ConnectionPool`, `Request`, `DatagramClient`.
- * - `errors`: the typed errors.
+ * - `errors`: the typed errors, and the `ErrorReport` that `onError` receives.
+ *
+ * This entry point exports what a user writing a protocol, a server or a
+ * client needs, and the types their signatures name. The folder entry points
+ * (`@pulsar/net/transports`, ...) also carry the helpers for building new
+ * producers: `checkSocketTransportOptions`, `MAX_READ_SIZE`,
+ * `formatHostPort`.
  *
  * @example An echo server and a client, over transports and protocols
  * ```ts
@@ -42,8 +48,97 @@
  * @module
  */
 
-export * from "./errors.ts";
-export * from "./transports/mod.ts";
-export * from "./protocols/mod.ts";
-export * from "./producers/mod.ts";
-export * from "./clients/mod.ts";
+export {
+  AddrInUseError,
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  type ErrorHandler,
+  type ErrorReport,
+  ListenError,
+  NetError,
+  ProtocolError,
+  TimeoutError,
+  TlsError,
+} from "./errors.ts";
+export {
+  type BaseProtocolInterface,
+  connect,
+  type ConnectOptions,
+  type DatagramProtocolInterface,
+  DatagramTransport,
+  formatAddress,
+  listen,
+  listenDatagram,
+  type ListenDatagramOptions,
+  type ListenOptions,
+  type ProtocolInterface,
+  SocketListener,
+  SocketTransport,
+  type SocketTransportOptions,
+  type TlsClientOptions,
+  type TlsServerOptions,
+  Transport,
+  type WriteBufferLimits,
+} from "./transports/mod.ts";
+export {
+  BaseEvent,
+  BaseProtocol,
+  Connection,
+  type ConnectionEvents,
+  type ConnectionOneTimeEvents,
+  type ConnectionOptions,
+  type ConsumerConnection,
+  type ConsumerEvents,
+  type ConsumerFactory,
+  type ConsumerOneTimeEvents,
+  DatagramProtocol,
+  type DataOf,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DelimitedConsumer,
+  type DelimitedConsumerOptions,
+  DelimiterFinder,
+  type Encodable,
+  type EventCallback,
+  EventHandler,
+  type EventName,
+  type EventNames,
+  type EventOf,
+  type EventSpec,
+  type HandlerOf,
+  ManyTimesEvent,
+  OneTimeEvent,
+  type ProducerInterface,
+  Protocol,
+  ProtocolConsumer,
+} from "./protocols/mod.ts";
+export {
+  type ConnectionFactory,
+  ConnectionProducer,
+  DatagramServer,
+  type DatagramServerEvents,
+  type DatagramServerOptions,
+  Producer,
+  type ProducerEvents,
+  Server,
+  type ServerCloseOptions,
+  type ServerEvents,
+  type ServerOptions,
+} from "./producers/mod.ts";
+export {
+  type AcquireOptions,
+  Client,
+  type ClientEvents,
+  type ClientOptions,
+  ConnectionPool,
+  type ConnectionPoolOptions,
+  DatagramClient,
+  type DatagramClientEvents,
+  type DatagramClientOptions,
+  type DatagramRequestOptions,
+  type ReconnectOptions,
+  type ReleaseOptions,
+  Request,
+  type RequestAddress,
+  type RequestEvents,
+  type RequestOptions,
+} from "./clients/mod.ts";

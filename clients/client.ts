@@ -104,12 +104,12 @@ export interface ClientOptions extends SocketTransportOptions {
    */
   reconnect?: ReconnectOptions | false;
   /**
-   * Receives the errors no request can be rejected with: a callback of one
-   * of the client's connections that threw (a consumer's `dataReceived`, a
-   * protocol's `connectionLost`), with its source and the peer's address.
-   * What threw costs at most its connection, whose request then fails with
-   * `ConnectionClosedError`. Without it, each is printed as one
-   * `console.error` line.
+   * Receives the errors no request can be rejected with, with their source
+   * and the peer's address: a client hook (`preRequest`, `postRequest`, ...)
+   * that threw, or a consumer's `connectionLost`. What a request's own
+   * consumer throws (its `dataReceived`, say) is not reported here: it
+   * costs that connection and the request rejects with it. Without
+   * `onError`, each report is printed as one `console.error` line.
    */
   onError?: ErrorHandler;
 }
@@ -292,7 +292,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
   #timeout: number;
   #maxReconnect: number;
   #reconnect: Required<ReconnectOptions> | false;
-  #onError: ErrorHandler | undefined;
   #pools = new Map<string, ConnectionPool>();
   /** The pool of the last request without TLS options, and its address. */
   #lastPool:
@@ -340,7 +339,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
     this.#timeout = checked.timeout;
     this.#maxReconnect = checked.maxReconnect;
     this.#reconnect = checked.reconnect;
-    this.#onError = checked.onError;
   }
 
   /** The client's name, for messages. */
@@ -484,7 +482,15 @@ export class Client extends Producer<ClientEvents, "finish"> {
         }
         const reused = connection.processed > 0;
         const received = connection.bytesReceived;
-        const exchange = this.#start(connection, request);
+        let exchange: Exchange<T>;
+        try {
+          exchange = this.#start(connection, request);
+        } catch (error) {
+          // The consumer could not be built or set (a throwing factory): the
+          // request fails, and costs at most this connection.
+          pool.release(connection, DISCARD);
+          throw error;
+        }
         let result: T;
         try {
           result = await (limit.signal === undefined
@@ -656,13 +662,12 @@ export class Client extends Producer<ClientEvents, "finish"> {
     // The client's hooks reach its connections (and, through
     // buildConsumer(), their consumers).
     connection.copyManyTimesEvents(this);
-    // Typed wider than ConnectOptions until connect() takes onError.
     const options: ConnectOptions = {
       ...this.#options,
       ...target.address,
       tls: target.tls,
       signal,
-      onError: this.#onError,
+      onError: this.onError,
     };
     await connect(() => connection, options);
     this.#sessions++;

@@ -140,7 +140,7 @@ interface Waiter extends PromiseWithResolvers<Connection> {
  * await assertRejects(
  *   () => pool.acquire(),
  *   TimeoutError,
- *   "Cannot get a connection to tcp://127.0.0.1: all 1 were in use for 20 ms",
+ *   "Cannot get a connection to tcp://127.0.0.1 within 20 ms",
  * );
  * // A waiter gets the connection released first.
  * const waiting = pool.acquire({ acquireTimeout: 0 });
@@ -478,17 +478,19 @@ export class ConnectionPool {
 
   #wait(options: AcquireOptions): Promise<Connection> {
     const timeout = options.acquireTimeout ?? this.#timeout;
-    const waiter: Waiter = {
-      ...Promise.withResolvers<Connection>(),
-      signal: options.signal,
-    };
-    this.#waiters.add(waiter);
     const limit = deadline(options.signal, timeout, () =>
       new TimeoutError(
-        `Cannot get a connection to ${this.#key}: all ${this.#poolSize} ` +
-          `were in use for ${timeout} ms`,
+        `Cannot get a connection to ${this.#key} within ${timeout} ms: ` +
+          `all ${this.#poolSize} were in use or connecting`,
       ));
     const signal = limit.signal;
+    // The waiter's signal also bounds the connect opened for it when a slot
+    // comes free, so the wait ends on time either way.
+    const waiter: Waiter = {
+      ...Promise.withResolvers<Connection>(),
+      signal,
+    };
+    this.#waiters.add(waiter);
     if (signal === undefined) return waiter.promise;
     const onAbort = () => {
       if (!this.#waiters.delete(waiter)) return; // Already granted.

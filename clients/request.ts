@@ -6,11 +6,11 @@
  */
 
 import type { EventCallback } from "../protocols/events.ts";
-import {
-  type ConsumerEvents,
-  type Encodable,
-  ProtocolConsumer,
+import type {
+  ConsumerEvents,
+  Encodable,
 } from "../protocols/protocol_consumer.ts";
+import { CONSUMER_EVENTS } from "../internal/event_names.ts";
 import type { TlsClientOptions } from "../transports/connect.ts";
 import {
   checkBoolean,
@@ -227,24 +227,16 @@ function checkSignal(signal: unknown): AbortSignal | undefined {
   );
 }
 
-/** A consumer's event names, read once from a consumer: their one list. */
-let consumerEventNames: readonly string[] | undefined;
-
-function eventNamesOfConsumers(): readonly string[] {
-  if (consumerEventNames === undefined) {
-    const probe = new (class extends ProtocolConsumer {
-      override dataReceived(): void {}
-    })();
-    const { oneTime, manyTimes } = probe.eventNames;
-    consumerEventNames = [...oneTime, ...manyTimes];
-  }
-  return consumerEventNames;
-}
+/** A request's event names: a consumer's, from their one list. */
+const REQUEST_EVENT_NAMES: readonly string[] = [
+  ...CONSUMER_EVENTS.oneTime,
+  ...CONSUMER_EVENTS.manyTimes,
+];
 
 function checkEvents(events: unknown): RequestEvents | undefined {
   if (events === undefined) return undefined;
   const given = checkObject<Record<string, unknown>>("events", events);
-  const names = eventNamesOfConsumers();
+  const names = REQUEST_EVENT_NAMES;
   for (const [name, handler] of Object.entries(given)) {
     if (!names.includes(name)) {
       throw new TypeError(

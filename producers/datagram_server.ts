@@ -133,6 +133,15 @@ export class DatagramServer
   }
 
   /**
+   * The bound port, once started (with port 0, the one picked).
+   *
+   * @throws {Error} If the server has not started.
+   */
+  get port(): number {
+    return this.localAddr.port;
+  }
+
+  /**
    * Binds the socket and fires `start`. Idempotent.
    *
    * @returns A promise settled once bound; it rejects (`start()` never

@@ -55,9 +55,10 @@ export interface ConnectionOptions {
   producer?: ProducerInterface;
   /**
    * Idle timeout in milliseconds: the connection closes when no request was
-   * in flight, nothing was read and no consumer finished for this long (it
-   * is aborted with a `TimeoutError` if the peer does not read what it was
-   * sent either). A request is in flight while there is a current consumer,
+   * in flight, nothing was read, the peer took none of what is still to be
+   * sent, and no consumer finished for this long (it is aborted with a
+   * `TimeoutError` if the peer does not read what it was sent either: an
+   * answer still draining to a reading peer is never cut). A request is in flight while there is a current consumer,
    * unless the consumer reports `waitingForRequest` (part of a request read,
    * the rest awaited: then the peer's silence counts). So it never closes a
    * connection under a request: it counts again from the end of the
@@ -142,6 +143,8 @@ export class Connection
   /** The idle timer, while armed (never with no idle timeout). */
   #timer: Timer | undefined;
   #lastActivity = 0;
+  /** The write buffer's size at the last idle check. */
+  #unsentSeen = 0;
   #transport: SocketTransport | undefined;
   #current: ProtocolConsumer | undefined;
   /** Whether this connection built `#current` (from its consumer factory). */
@@ -520,9 +523,15 @@ export class Connection
       this.#timer = setTimer(this.#onIdle, this.idleTimeout);
       return;
     }
+    // A peer reading an answer that is still draining is not idle: the
+    // write buffer changing since the last check is activity too.
+    const unsent = this.#transport?.getWriteBufferSize() ?? 0;
+    if (unsent > 0 && unsent !== this.#unsentSeen) {
+      this.#lastActivity = Date.now();
+    }
+    this.#unsentSeen = unsent;
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.idleTimeout) {
-      const unsent = this.#transport?.getWriteBufferSize() ?? 0;
       if (unsent === 0) {
         this.close();
         return;

@@ -105,7 +105,7 @@ Deno.test("ConnectionPool.acquire() fails with TimeoutError when all stay in use
   await assertRejects(
     () => pool.acquire(),
     TimeoutError,
-    "Cannot get a connection to test: all 1 were in use for 30 ms",
+    "Cannot get a connection to test within 30 ms: all 1 were in use or connecting",
   );
   assertEquals(pool.waiting, 0);
   pool.release(held);

@@ -233,6 +233,7 @@ export class DatagramTransport extends Transport<DatagramProtocolInterface> {
       try {
         this.protocol.datagramReceived(data, addr as Deno.NetAddr);
       } catch (error) {
+        this.report("datagramReceived", error);
         this.abort(asError(error));
         return;
       }

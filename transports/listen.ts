@@ -306,9 +306,16 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
       conn.close();
       return;
     }
-    // A connectionMade that throws aborts the transport, and its error
-    // reaches the protocol's connectionLost.
-    startNow(transport);
+    // A connectionMade that throws aborts the transport (its error reaches
+    // the protocol's connectionLost); nobody awaits it, so it is reported.
+    const thrown = startNow(transport);
+    if (thrown !== undefined) {
+      reportError(this.#options.onError, {
+        error: thrown.error,
+        source: "connectionMade",
+        address: transport.remoteAddr,
+      });
+    }
     if (transport.isClosing()) return;
     this.#transports.add(transport);
     transport.closed.then(() => this.#transports.delete(transport));

@@ -114,9 +114,11 @@ export interface SocketTransportOptions {
   writeBufferLimits?: WriteBufferLimits;
   /**
    * Receives what a protocol callback threw when there is no caller to
-   * throw to: `pauseWriting`, `resumeWriting`, `connectionLost` (and, for
-   * `listen()`, `onTransport`, the protocol factory and failed accepts),
-   * with the callback's name as `source` and the peer's address.
+   * throw to: `dataReceived`, `eofReceived` (both also abort the
+   * transport), `pauseWriting`, `resumeWriting`, `connectionLost` (and, for
+   * `listen()`, `connectionMade`, `onTransport`, the protocol factory and
+   * failed accepts), with the callback's name as `source` and the peer's
+   * address.
    *
    * @default {one console.error line per error}
    */
@@ -578,6 +580,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       try {
         this.protocol.dataReceived(chunk);
       } catch (error) {
+        this.report("dataReceived", error);
         this.abort(asError(error));
         return;
       }
@@ -606,6 +609,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     try {
       keepOpen = this.protocol.eofReceived();
     } catch (error) {
+      this.report("eofReceived", error);
       this.abort(asError(error));
       return;
     }

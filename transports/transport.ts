@@ -30,9 +30,11 @@ import type { BaseProtocolInterface } from "./protocol_interface.ts";
  * - An exception from a protocol callback that carries data or starts the
  *   transport (`connectionMade`, `dataReceived`, `eofReceived`,
  *   `datagramReceived`) aborts the transport: the protocol's
- *   `connectionLost` receives it. One from a callback that cannot abort
- *   (`connectionLost`, `pauseWriting`, `resumeWriting`, `errorReceived`) is
- *   reported to the `onError` option, with the callback's name as `source`
+ *   `connectionLost` receives it, and (but for `connectionMade`, which
+ *   `connect()` rejects with and `listen()` reports) it is also reported.
+ *   One from a callback that cannot abort (`connectionLost`,
+ *   `pauseWriting`, `resumeWriting`, `errorReceived`) is only reported.
+ *   Reports go to the `onError` option, with the callback's name as `source`
  *   and the transport's `remoteAddr` (or, without one, its `localAddr`);
  *   without `onError`, as one `console.error` line.
  *
