@@ -135,9 +135,7 @@ Deno.test("listen() reports to onError what a plain protocol's dataReceived and 
   const reports: string[] = [];
   let throwOnMade = false;
   class Fragile extends Protocol {
-    override connectionMade(
-      transport: import("../transports/socket_transport.ts").SocketTransport,
-    ): void {
+    override connectionMade(transport: SocketTransport): void {
       super.connectionMade(transport);
       if (throwOnMade) throw new Error("made");
     }

@@ -9,7 +9,7 @@ import {
   assertInstanceOf,
   assertThrows,
 } from "@std/assert";
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, type ErrorReport } from "../errors.ts";
 import { connect } from "../transports/connect.ts";
 import { listen } from "../transports/listen.ts";
 import {
@@ -480,17 +480,23 @@ Deno.test("SocketTransport whose protocol's connectionMade throws a non-Error pa
 });
 
 Deno.test("SocketTransport built by listen() for a protocol whose connectionMade throws closes the accepted socket", async () => {
+  const reports: ErrorReport[] = [];
   await using server = listen(() => {
     const protocol = new Recorder();
     protocol.connectionMade = () => {
       throw new Error("refused by the protocol");
     };
     return protocol;
-  }, { port: 0 });
+  }, { port: 0, onError: (report) => reports.push(report) });
   const client = await Deno.connect({ port: server.port });
   try {
     assertEquals((await readAll(client)).length, 0);
     assertEquals(server.transports.size, 0);
+    assertEquals(reports.map((r) => r.source), ["connectionMade"]);
+    assertEquals(
+      (reports[0].error as Error).message,
+      "refused by the protocol",
+    );
   } finally {
     client.close();
   }

@@ -7,7 +7,7 @@ import {
   assertLess,
   assertThrows,
 } from "@std/assert";
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, type ErrorReport } from "../errors.ts";
 import { connect } from "../transports/connect.ts";
 import { listen } from "../transports/listen.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
@@ -241,13 +241,18 @@ Deno.test("SocketTransport aborts with the error thrown by the protocol's dataRe
   }
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
+  const reports: ErrorReport[] = [];
   const [transport, protocol] = await connect(() => new Failing(), {
     port: listener.addr.port,
+    onError: (report) => reports.push(report),
   });
   const peer = await accepted;
   await peer.write(encoder.encode("x"));
   await transport.closed;
   assertEquals(protocol.lostWith, failure);
+  assertEquals(reports.map((r) => [r.source, r.error]), [
+    ["dataReceived", failure],
+  ]);
   peer.close();
   listener.close();
 });
