@@ -355,9 +355,10 @@ export class EventHandler<
 > {
   #names: EventNames<E, OneTime>;
   #events: Map<string, AnyEvent<unknown, unknown>> | undefined;
-  // One-time events that fired before anyone asked for their object, with
-  // their data and error. Nothing is allocated for an event nobody looks at.
-  #firedUnseen: Map<string, [data: unknown, error: unknown]> | undefined;
+  // One-time events that fired before anyone asked for their object, as
+  // flat triples (name, data, error): one small array per object, allocated
+  // only when such an event fires (a consumer's preRequest, say).
+  #firedUnseen: unknown[] | undefined;
   /** Whether any many-times event object exists (copies skip otherwise). */
   #hasManyTimes = false;
 
@@ -389,8 +390,11 @@ export class EventHandler<
       const report = (report: ErrorReport): void => this.reportError(report);
       if (this.#isOneTime(name)) {
         event = new OneTimeEvent<unknown, unknown>(this, name, report);
-        const fired = this.#firedUnseen?.get(name);
-        if (fired !== undefined) event.fire(...fired);
+        const at = this.#firedAt(name);
+        if (at >= 0) {
+          const fired = this.#firedUnseen!;
+          event.fire(fired[at + 1], fired[at + 2]);
+        }
       } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name, report);
         this.#hasManyTimes = true;
@@ -448,10 +452,8 @@ export class EventHandler<
     const event = this.#events?.get(name);
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
-    if (!this.#isOneTime(name) || this.#firedUnseen?.has(name)) {
-      return undefined;
-    }
-    (this.#firedUnseen ??= new Map()).set(name, [data, error]);
+    if (!this.#isOneTime(name) || this.#firedAt(name) >= 0) return undefined;
+    (this.#firedUnseen ??= []).push(name, data, error);
     return undefined;
   }
 
@@ -490,6 +492,14 @@ export class EventHandler<
    */
   protected reportError(report: ErrorReport): void {
     reportTo(undefined, report);
+  }
+
+  /** Where `name` stands in `#firedUnseen`, or -1. */
+  #firedAt(name: string): number {
+    const fired = this.#firedUnseen;
+    if (fired === undefined) return -1;
+    for (let i = 0; i < fired.length; i += 3) if (fired[i] === name) return i;
+    return -1;
   }
 
   #isOneTime(name: string): boolean {
