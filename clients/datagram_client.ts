@@ -156,6 +156,7 @@ export class DatagramClient
   #closes = new Set<Promise<void>>();
   #pending = 0;
   #closing: Promise<void> | undefined;
+  #closed = Promise.withResolvers<void>();
 
   /**
    * Builds the client; sockets are bound when requests need them.
@@ -279,6 +280,20 @@ export class DatagramClient
   }
 
   /**
+   * Whether `close()` was called.
+   *
+   * @returns True once closing.
+   */
+  isClosing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Settles (never rejects) once `close()` has closed every socket. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
    * Closes every socket; requests in flight or waiting fail with
    * `ConnectionClosedError`. Fires `finish`. Idempotent.
    *
@@ -297,6 +312,7 @@ export class DatagramClient
       }
       await this.#resolving?.catch(() => {});
       await Promise.all(this.#closes);
+      this.#closed.resolve();
       this.fireEvent("finish", this);
     })();
   }

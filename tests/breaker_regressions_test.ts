@@ -2,6 +2,7 @@
 // Defects found by trying to break the module after issue 13 and 14 landed.
 import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
 import { Client } from "../clients/client.ts";
+import { DatagramClient } from "../clients/datagram_client.ts";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { Request } from "../clients/request.ts";
 import { TimeoutError } from "../errors.ts";
@@ -173,4 +174,13 @@ Deno.test("DatagramServer.port gives the bound port, as Server.port does", async
   await server.start();
   assertEquals(server.port, server.localAddr.port);
   assertEquals(server.port > 0, true);
+});
+
+Deno.test("DatagramClient has isClosing() and a closed promise, as Client does", async () => {
+  const client = new DatagramClient({ port: 9 });
+  assertEquals(client.isClosing(), false);
+  const closing = client.close();
+  assertEquals(client.isClosing(), true);
+  await closing;
+  await client.closed;
 });
