@@ -461,7 +461,10 @@ export class ConnectionPool {
         return connection;
       }
     }
-    if (this.#pipelining === 1 || this.#size < this.#poolSize) {
+    if (
+      this.#pipelining === 1 || this.#size < this.#poolSize ||
+      this.#waiters.size > 0 // First in, first out: they go first.
+    ) {
       return undefined;
     }
     let best: Connection | undefined;
@@ -481,7 +484,8 @@ export class ConnectionPool {
 
   /** Hands `connection`, just opened, to waiters while it has room. */
   #stack(connection: Connection): void {
-    let load = this.#inUse.get(connection)!;
+    let load = this.#inUse.get(connection);
+    if (load === undefined || !isAlive(connection)) return;
     while (load < this.#pipelining && this.#waiters.size > 0) {
       const waiter = this.#nextWaiter()!;
       load++;
@@ -504,6 +508,14 @@ export class ConnectionPool {
       this.#connecting.delete(controller);
     });
     this.#connecting.set(controller, opening);
+    if (this.#pipelining > 1) {
+      // Once the caller has it (its await registered first), the waiters
+      // behind it share the new connection: their requests are written
+      // after the caller's, in the order they came.
+      queueMicrotask(() => {
+        opening.then((connection) => this.#stack(connection), () => {});
+      });
+    }
     return opening;
   }
 
@@ -529,7 +541,6 @@ export class ConnectionPool {
     this.#inUse.set(connection, 1);
     this.#inFlight++;
     connection.closed.then(() => this.#dropIdle(connection));
-    if (this.#pipelining > 1) this.#stack(connection);
     return connection;
   }
 

@@ -210,6 +210,7 @@ function line(port: number, text: string, timeout?: number): Request<string> {
 Deno.test("Client with poolSize 1 and pipelining 8 sends 100 concurrent requests with several in flight on one connection, each answered in order", async () => {
   let inFlight = 0;
   let most = 0;
+  const seen: string[] = [];
   await using server = rawServerMany(async (conn) => {
     const buffer = new Uint8Array(4096);
     let pending = "";
@@ -217,6 +218,7 @@ Deno.test("Client with poolSize 1 and pipelining 8 sends 100 concurrent requests
       pending += decoder.decode(buffer.subarray(0, n));
       const lines = pending.split("\n");
       pending = lines.pop()!;
+      seen.push(...lines);
       inFlight += lines.length;
       most = Math.max(most, inFlight);
       // Answer a little later, so that more requests arrive meanwhile.
@@ -233,6 +235,8 @@ Deno.test("Client with poolSize 1 and pipelining 8 sends 100 concurrent requests
     ),
   );
   assertEquals(answers, Array.from({ length: 100 }, (_, i) => `re:q${i}`));
+  // Written in the order they were sent.
+  assertEquals(seen, Array.from({ length: 100 }, (_, i) => `q${i}`));
   assertEquals(client.sessions, 1);
   assert(most > 1, `the server saw at most ${most} in flight`);
   assert(most <= 8, `the server saw ${most} in flight`);
@@ -337,7 +341,7 @@ Deno.test("Client retries the pipelined requests that got no byte of their answe
     texts.map((t) => client.response(line(server.port, t))),
   );
   const byText = (t: string) => settled[texts.indexOf(t)];
-  assertEquals(order.length, 3);
+  assertEquals(order, texts);
   // Answered in full.
   assertEquals(byText(order[0]), {
     status: "fulfilled",
