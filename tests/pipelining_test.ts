@@ -12,7 +12,11 @@ import {
 import { Client } from "../clients/client.ts";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { Request } from "../clients/request.ts";
-import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  ProtocolError,
+  TimeoutError,
+} from "../errors.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
 import { connect } from "../transports/connect.ts";
@@ -445,4 +449,37 @@ Deno.test("Client never writes a pipelined request aborted while it waited for a
     await client.close();
   }
   assertEquals(received.sort(), ["a", "b"]);
+});
+
+/** A line consumer that finds "bad" a broken stream. */
+class StrictLine extends Line {
+  override finished(result?: string, error?: unknown): void {
+    if (result === "bad") {
+      super.finished(undefined, new ProtocolError('Not an answer: "bad"'));
+    } else super.finished(result, error);
+  }
+}
+
+Deno.test("Client closes the connection of a pipelined request whose consumer found the stream broken: the one behind fails with ConnectionClosedError, the ProtocolError as cause", async () => {
+  await using server = rawServerMany(async (conn) => {
+    await readLines(conn, 2);
+    await conn.write(encoder.encode("bad\n"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      await conn.write(encoder.encode("ok\n"));
+    } catch {
+      // The client closed the connection.
+    }
+  });
+  await using client = new Client({
+    consumerFactory: () => new StrictLine(),
+    poolSize: 1,
+    pipelining: 2,
+  });
+  const first = client.response(line(server.port, "a"));
+  const second = client.response(line(server.port, "b"));
+  await assertRejects(() => first, ProtocolError);
+  const error = await assertRejects(() => second, ConnectionClosedError);
+  assertInstanceOf(error.cause, ProtocolError);
+  assertEquals(client.sessions, 1);
 });
