@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type ErrorReport, ProtocolError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorReport,
+  NetError,
+  ProtocolError,
+  TimeoutError,
+} from "../errors.ts";
 import { CONNECTION_EVENTS } from "../internal/event_names.ts";
 import { reportError as reportTo } from "../internal/report.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
@@ -489,11 +495,15 @@ export class Connection
 
   /**
    * Called by a consumer when it has finished: frees the connection for the
-   * next one.
+   * next one. A client's consumer that finished with a `NetError` (the
+   * stream is broken) while others are queued behind it ends the
+   * connection: they fail with `ConnectionClosedError`, that error as the
+   * cause, rather than read bytes out of step.
    *
    * @param consumer The consumer.
+   * @param error The error it finished with, if any.
    */
-  [kFinished](consumer: ProtocolConsumer): void {
+  [kFinished](consumer: ProtocolConsumer, error?: unknown): void {
     if (consumer !== this.#current) {
       // A queued consumer that finished before its turn (it failed to
       // start, say): it leaves the queue.
@@ -502,9 +512,21 @@ export class Connection
       return;
     }
     this.#processed++;
+    const built = this.#builtCurrent;
     this.#builtCurrent = false;
     this.#current = this.#dequeue();
-    if (this.#current !== undefined) return;
+    if (this.#current !== undefined) {
+      if (!built && error instanceof NetError) {
+        this.abort(
+          new ConnectionClosedError(
+            `Connection to ${formatAddress(this.remoteAddr)} closed: a ` +
+              `request pipelined with this one failed (${error.message})`,
+            { cause: error },
+          ),
+        );
+      }
+      return;
+    }
     // Idle from now on: the timer counts again from the end of the request.
     this.#armIdle();
   }

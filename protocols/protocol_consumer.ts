@@ -263,9 +263,11 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
     if (this.#onFinished !== undefined) this.#settle(this.#onFinished);
     this.fireEvent("postRequest", result, error);
     const connection = this.#connection as
-      | (ConsumerConnection & { [kFinished]?(c: ProtocolConsumer): void })
+      | (ConsumerConnection & {
+        [kFinished]?(c: ProtocolConsumer, error?: unknown): void;
+      })
       | undefined;
-    connection?.[kFinished]?.(this);
+    connection?.[kFinished]?.(this, error);
   }
 
   /**

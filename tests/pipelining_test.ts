@@ -483,3 +483,22 @@ Deno.test("Client closes the connection of a pipelined request whose consumer fo
   assertInstanceOf(error.cause, ProtocolError);
   assertEquals(client.sessions, 1);
 });
+
+Deno.test("Client never hands the answer after a broken one, read at once, to the pipelined request behind it", async () => {
+  await using server = rawServerMany(async (conn) => {
+    await readLines(conn, 2);
+    // Both in one write: "ok" must not reach the second request.
+    await conn.write(encoder.encode("bad\nok\n"));
+    await readLines(conn, 1);
+  });
+  await using client = new Client({
+    consumerFactory: () => new StrictLine(),
+    poolSize: 1,
+    pipelining: 2,
+  });
+  const first = client.response(line(server.port, "a"));
+  const second = client.response(line(server.port, "b"));
+  await assertRejects(() => first, ProtocolError);
+  const error = await assertRejects(() => second, ConnectionClosedError);
+  assertInstanceOf(error.cause, ProtocolError);
+});
