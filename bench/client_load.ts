@@ -1,13 +1,21 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // W5's load: echo requests from the module's pooled EchoClient, or from raw
 // Deno.connect clients, CONCURRENCY at once over 16 connections, for MILLIS.
-// Prints one line of JSON.
+// Prints one line of JSON (with the process's CPU µs per request).
 //
-//   deno run --allow-net bench/client_load.ts module|raw PORT CONCURRENCY MILLIS
+//   deno run --allow-net bench/client_load.ts module|raw|rawpipe PORT \
+//     CONCURRENCY MILLIS [PIPELINING]
+//
+// module: the EchoClient, with PIPELINING (default 1) requests in flight per
+// connection at most; raw: each connection carries one request at a time;
+// rawpipe: each connection writes a batch of CONCURRENCY/16 requests in one
+// write, then reads their answers.
 
+import { cpuUsage } from "node:process";
 import { EchoClient } from "../examples/echo/echo.ts";
 
-const [kind, portArg, concurrencyArg, millisArg] = Deno.args;
+const [kind, portArg, concurrencyArg, millisArg, pipeliningArg] = Deno.args;
+const pipelining = Number(pipeliningArg ?? 1);
 const port = Number(portArg);
 const concurrency = Number(concurrencyArg);
 const millis = Number(millisArg);
@@ -31,7 +39,10 @@ async function drive(request: () => Promise<void>): Promise<number> {
 }
 
 async function moduleClient(): Promise<number> {
-  await using client = new EchoClient({ port }, { poolSize: CONNECTIONS });
+  await using client = new EchoClient({ port }, {
+    poolSize: CONNECTIONS,
+    pipelining,
+  });
   return await drive(async () => {
     const reply = await client.request(payload);
     if (reply.length !== payload.length) throw new Error("Short reply");
@@ -71,6 +82,54 @@ async function rawClient(): Promise<number> {
   return done;
 }
 
-const ops = kind === "module" ? await moduleClient() : await rawClient();
+/** Raw pipelined clients: each connection writes a batch, reads its answers. */
+async function rawPipelinedClient(): Promise<number> {
+  const batch = Math.max(1, Math.ceil(concurrency / CONNECTIONS));
+  const many = new Uint8Array(wire.length * batch);
+  for (let i = 0; i < batch; i++) many.set(wire, i * wire.length);
+  const deadline = performance.now() + millis;
+  const counts = await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.setNoDelay(true);
+      const buf = new Uint8Array(65536);
+      let done = 0;
+      try {
+        while (performance.now() < deadline) {
+          let written = 0;
+          while (written < many.length) {
+            written += await conn.write(many.subarray(written));
+          }
+          let got = 0;
+          while (got < many.length) {
+            const n = await conn.read(buf);
+            if (n === null) throw new Error("Server closed the connection");
+            got += n;
+          }
+          done += batch;
+        }
+      } finally {
+        conn.close();
+      }
+      return done;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+const cpuBefore = cpuUsage();
+const ops = kind === "module"
+  ? await moduleClient()
+  : kind === "rawpipe"
+  ? await rawPipelinedClient()
+  : await rawClient();
+const cpuAfter = cpuUsage();
+const cpuMicros = cpuAfter.user + cpuAfter.system - cpuBefore.user -
+  cpuBefore.system;
 const seconds = millis / 1000;
-console.log(JSON.stringify({ ops, seconds, rate: ops / seconds }));
+console.log(JSON.stringify({
+  ops,
+  seconds,
+  rate: ops / seconds,
+  cpuMicrosPerRequest: cpuMicros / ops,
+}));

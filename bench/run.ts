@@ -172,9 +172,10 @@ async function load(args: (string | number)[]): Promise<Sample> {
 }
 
 async function clientLoad(
-  kind: "module" | "raw",
+  kind: "module" | "raw" | "rawpipe",
   port: number,
   concurrency: number,
+  pipelining = 1,
 ): Promise<Sample> {
   const { success, stdout } = await pinned(0, [
     deno,
@@ -186,6 +187,7 @@ async function clientLoad(
     String(port),
     String(concurrency),
     String(millis),
+    String(pipelining),
   ]).output();
   const text = new TextDecoder().decode(stdout).trim();
   if (!success) throw new Error(`client_load ${kind} failed: ${text}`);
@@ -318,6 +320,30 @@ async function main(): Promise<void> {
       "raw",
     ], { target: 0.85 })
   );
+  // Pipelining 16: the module's client against the raw one-at-a-time client
+  // (W6), and against a raw pipelined client that writes a batch of
+  // requests per connection, then reads their answers (W7, in the raw
+  // Deno column).
+  const w6 = (smoke ? [256] : [16, 256]).map((n) =>
+    figure(
+      `W6 ${n}`,
+      `W6 pooled client, pipelining 16, ${n} at once, pool of 16 ` +
+        "(raw: one request per connection at a time)",
+      "req/s",
+      ["module", "raw"],
+      { target: 3.0 },
+    )
+  );
+  const w7 = (smoke ? [256] : [16, 256]).map((n) =>
+    figure(
+      `W7 ${n}`,
+      `W7 pooled client, pipelining 16, ${n} at once, pool of 16 ` +
+        "(raw: pipelined batches)",
+      "req/s",
+      ["module", "raw"],
+      { target: 0.8 },
+    )
+  );
   const memory = figure(
     "Memory",
     `Memory per idle connection (${idleConnections} held)`,
@@ -363,6 +389,14 @@ async function main(): Promise<void> {
             await clientLoad(kind, servers.get("raw")!.port, n),
           );
         }
+      }
+      for (const [i, n] of (smoke ? [256] : [16, 256]).entries()) {
+        const port = servers.get("raw")!.port;
+        const pipelined = await clientLoad("module", port, n, 16);
+        w6[i].samples.get("module")!.push(pipelined);
+        w7[i].samples.get("module")!.push(pipelined);
+        w6[i].samples.get("raw")!.push(await clientLoad("raw", port, n));
+        w7[i].samples.get("raw")!.push(await clientLoad("rawpipe", port, n));
       }
     }
   } finally {
@@ -486,7 +520,11 @@ async function writeReport(seconds: number): Promise<string> {
       const p = latency(samples, "p50_us");
       const p99 = latency(samples, "p99_us");
       const lat = p ? `<br>p50 ${p}, p99 ${p99}` : "";
-      return `${format(median)} (${format(min)}–${format(max)})${lat}`;
+      const cpu = latency(samples, "cpuMicrosPerRequest");
+      const perRequest = cpu ? `<br>CPU ${cpu} per request` : "";
+      return `${format(median)} (${format(min)}–${
+        format(max)
+      })${lat}${perRequest}`;
     };
     const r = ratio(f, "module");
     const met = f.target === undefined

@@ -64,6 +64,20 @@ export interface ClientOptions extends SocketTransportOptions {
    */
   poolSize?: number;
   /**
+   * The most requests in flight on one connection at once (undici's
+   * `pipelining`): an integer of 1 or more. Above 1, a request is written
+   * on a connection that still waits for the answers of others, and its
+   * consumer reads its answer once theirs are read (the protocol must
+   * answer requests in order). Requests are spread over up to `poolSize`
+   * connections before they are stacked on one; when every connection has
+   * `pipelining` in flight, a request waits, first in first out, bounded
+   * by its `timeout` and `signal`. See the `Client` docs for what happens
+   * to the others when one fails.
+   *
+   * @default {1}
+   */
+  pipelining?: number;
+  /**
    * Milliseconds for a whole request (waiting for a connection, connecting
    * and the response) before it fails with `TimeoutError`; 0 or `Infinity`
    * for no limit. A finite time past setTimeout's limit (2^31−1 ms) is
@@ -188,6 +202,26 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * reset or any other failure mid-request is never retried (the request may
  * have had effects): it fails with `ConnectionClosedError`, cause attached.
  *
+ * With `pipelining` above 1, several requests are in flight on one
+ * connection, answered in order; when one fails:
+ *
+ * - a clean end of stream: every request that got no byte of its answer
+ *   and was not the first on a new connection is retried on a new one
+ *   (within `maxReconnect`, as above); the one partly answered fails with
+ *   `ConnectionClosedError`;
+ * - a reset or any other loss: none is retried; each fails with
+ *   `ConnectionClosedError`, cause attached;
+ * - a request that times out or is aborted closes its connection (its
+ *   answer may still come, and would be read as the next one's): the
+ *   requests in flight with it fail with `ConnectionClosedError` whose
+ *   cause is its `TimeoutError` (or abort reason), never retried, and a
+ *   late answer is never delivered to another request;
+ * - a broken stream (a consumer that threw or finished with a `NetError`,
+ *   or failed to start) closes the connection the same way: the others
+ *   fail with `ConnectionClosedError`, that error as the cause.
+ *
+ * An error reply keeps the connection and the others in flight on it.
+ *
  * @example A client for a server that answers "ok"
  * ```ts
  * import { Client, Request } from "@pulsar/net/clients";
@@ -289,6 +323,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
   #consumerFactory: ConsumerFactory;
   #name: string;
   #poolSize: number;
+  #pipelining: number;
   #timeout: number;
   #maxReconnect: number;
   #reconnect: Required<ReconnectOptions> | false;
@@ -313,7 +348,8 @@ export class Client extends Producer<ClientEvents, "finish"> {
   /**
    * Builds a client; connections open on demand.
    *
-   * @param options `consumerFactory`, `poolSize`, `timeout`, `maxReconnect`,
+   * @param options `consumerFactory`, `poolSize`, `pipelining`, `timeout`,
+   * `maxReconnect`,
    * `idleTimeout`, `name`, `connectionFactory`, `reconnect`, `onError` and
    * transport options.
    * @throws {TypeError} If an option has the wrong type (`consumerFactory`
@@ -336,6 +372,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     this.#consumerFactory = checked.consumerFactory;
     this.#name = checked.name;
     this.#poolSize = checked.poolSize;
+    this.#pipelining = checked.pipelining;
     this.#timeout = checked.timeout;
     this.#maxReconnect = checked.maxReconnect;
     this.#reconnect = checked.reconnect;
@@ -376,7 +413,15 @@ export class Client extends Producer<ClientEvents, "finish"> {
     return this.#active;
   }
 
-  /** The connections running a request (or kept by one), over all pools. */
+  /** The most requests in flight on one connection at once. */
+  get pipelining(): number {
+    return this.#pipelining;
+  }
+
+  /**
+   * The connections running at least one request (or kept by one), over
+   * all pools; with `pipelining` above 1 each may run several.
+   */
   get connectionsInUse(): number {
     let total = 0;
     for (const pool of this.#pools.values()) total += pool.inUse;
@@ -480,8 +525,11 @@ export class Client extends Producer<ClientEvents, "finish"> {
           pool.release(connection);
           throw limit.signal.reason;
         }
-        const reused = connection.processed > 0;
-        const received = connection.bytesReceived;
+        // Reused, or behind requests in flight: a clean close before any
+        // byte of its answer means the server closed a connection it had
+        // accepted, not that it refused this request.
+        const reused = connection.processed > 0 ||
+          connection.consumersInFlight > 0;
         let exchange: Exchange<T>;
         try {
           exchange = this.#start(connection, request);
@@ -498,17 +546,28 @@ export class Client extends Producer<ClientEvents, "finish"> {
             : abortable(exchange.finished, limit.signal));
         } catch (error) {
           if (limit.signal?.aborted) {
+            // Its answer may still come: the connection can carry no other.
             connection.abort(limit.signal.reason);
           } else if (isErrorReply(exchange, error)) {
             // The peer answered, with an error: the stream is intact.
             this.#requestsProcessed++;
             pool.release(connection);
             throw error;
+          } else if (connection.consumersInFlight > 0) {
+            // A broken stream under pipelined requests: they fail now, with
+            // this error as the cause, rather than read answers out of step.
+            connection.abort(
+              new ConnectionClosedError(
+                `Connection to ${pool.key} closed: a request pipelined ` +
+                  `with this one failed (${errorMessage(error)})`,
+                { cause: error },
+              ),
+            );
           }
           pool.release(connection, DISCARD);
           const closedUnanswered = error instanceof ConnectionClosedError &&
             error.cause === undefined &&
-            connection.bytesReceived === received;
+            exchange.consumer.bytesReceived === 0;
           if (reused && closedUnanswered && attempt < this.#maxReconnect) {
             closed = error;
             continue;
@@ -608,6 +667,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
       pool = new ConnectionPool({
         key: target.label,
         poolSize: this.#poolSize,
+        pipelining: this.#pipelining,
         // The pool's own copy of the settings, never a request (nor its
         // body): each connection is opened with the settings of its pool.
         connect: (signal) => this.#connect(target, signal),
@@ -695,6 +755,10 @@ function isErrorReply(exchange: Exchange<unknown>, error: unknown): boolean {
     !(error instanceof NetError);
 }
 
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function sameAddress(a: TargetAddress, b: RequestAddress): boolean {
   if ("path" in a) return "path" in b && a.path === b.path;
   return !("path" in b) && a.port === b.port &&
@@ -729,6 +793,7 @@ interface CheckedClientOptions {
   consumerFactory: ConsumerFactory;
   connectionFactory: ConnectionFactory | undefined;
   poolSize: number;
+  pipelining: number;
   timeout: number;
   maxReconnect: number;
   idleTimeout: number;
@@ -754,6 +819,11 @@ function checkClientOptions(options: unknown): CheckedClientOptions {
       given.poolSize,
       10,
       (v) => checkInteger("poolSize", v, 1),
+    ),
+    pipelining: optional(
+      given.pipelining,
+      1,
+      (v) => checkInteger("pipelining", v, 1),
     ),
     timeout: optional(given.timeout, 0, (v) => checkDuration("timeout", v)),
     maxReconnect: optional(

@@ -31,6 +31,16 @@ export interface ConnectionPoolOptions {
    */
   poolSize?: number;
   /**
+   * The most requests in flight on one connection at once (undici's
+   * `pipelining`): a connection in use is handed to another caller while it
+   * has fewer than this many, once `poolSize` connections exist (requests
+   * are spread over connections before they are stacked). 1 (the default)
+   * hands a connection to one caller at a time.
+   *
+   * @default {1}
+   */
+  pipelining?: number;
+  /**
    * Milliseconds `acquire()` waits for a connection when all are in use,
    * before failing with `TimeoutError`; 0 or `Infinity` for no limit. A
    * finite wait longer than setTimeout's limit (2^31−1 ms) is waited out in
@@ -84,9 +94,17 @@ interface Waiter extends PromiseWithResolvers<Connection> {
 /**
  * A pool of connections to one address. `acquire()` gives an idle
  * connection, or opens a new one while fewer than `poolSize` exist, or else
- * waits, first in first out, up to `acquireTimeout`. Idle connections found dead are
- * dropped, never handed out. `close()` also cancels the connections being
- * opened: every caller of `acquire()` is settled.
+ * (with `pipelining` above 1) the least busy connection in use that has
+ * fewer than `pipelining` callers, or else waits, first in first out, up to
+ * `acquireTimeout`. Each `acquire()` is matched by one `release()`: a
+ * connection is in use while any of its callers holds it. Connections
+ * found dead are dropped, never handed out. `close()` also cancels the
+ * connections being opened: every caller of `acquire()` is settled.
+ *
+ * The counters: `inUse` (connections held by at least one caller),
+ * `inFlight` (callers holding a connection: with `pipelining` 1 it equals
+ * `inUse`), `idle`, `available` (connections that can take a caller now:
+ * idle, or in use below `pipelining`), `waiting` and `sessions`.
  *
  * @example Reuse one connection for two requests
  * ```ts
@@ -186,10 +204,14 @@ interface Waiter extends PromiseWithResolvers<Connection> {
 export class ConnectionPool {
   #connect: (signal?: AbortSignal) => Promise<Connection>;
   #poolSize: number;
+  #pipelining: number;
   #timeout: number;
   #key: string;
   #idle: Connection[] = [];
-  #inUse = new Set<Connection>();
+  /** The connections in use, and how many callers hold each. */
+  #inUse = new Map<Connection, number>();
+  /** The sum of `#inUse`'s counts. */
+  #inFlight = 0;
   #opening = 0;
   /** The connects in progress: `close()` aborts them and waits for them. */
   #connecting = new Map<AbortController, Promise<unknown>>();
@@ -207,12 +229,12 @@ export class ConnectionPool {
   /**
    * Builds an empty pool.
    *
-   * @param options `connect`, `poolSize`, `acquireTimeout`, `key` and
-   * `onEmpty`.
+   * @param options `connect`, `poolSize`, `pipelining`, `acquireTimeout`,
+   * `key` and `onEmpty`.
    * @throws {TypeError} If an option has the wrong type (`connect` is
    * required).
-   * @throws {RangeError} If `poolSize` is not an integer of 1 or more, or
-   * `acquireTimeout` is negative or `NaN`.
+   * @throws {RangeError} If `poolSize` or `pipelining` is not an integer of
+   * 1 or more, or `acquireTimeout` is negative or `NaN`.
    */
   constructor(options: ConnectionPoolOptions) {
     checkObject("options", options);
@@ -221,6 +243,11 @@ export class ConnectionPool {
       options.poolSize,
       10,
       (v) => checkInteger("poolSize", v, 1),
+    );
+    this.#pipelining = optional(
+      options.pipelining,
+      1,
+      (v) => checkInteger("pipelining", v, 1),
     );
     this.#timeout = optional(
       options.acquireTimeout,
@@ -240,14 +267,42 @@ export class ConnectionPool {
     return this.#poolSize;
   }
 
+  /** The most callers holding one connection at once. */
+  get pipelining(): number {
+    return this.#pipelining;
+  }
+
   /** The pool's name in messages. */
   get key(): string {
     return this.#key;
   }
 
-  /** The connections handed out and not yet released. */
+  /** The connections held by at least one caller (handed out, not released). */
   get inUse(): number {
     return this.#inUse.size;
+  }
+
+  /**
+   * The callers holding a connection: one per `acquire()` not yet matched
+   * by its `release()` (the requests in flight). Equals `inUse` with
+   * `pipelining` 1.
+   */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * The open connections that can take a caller at once: idle ones, and
+   * those in use by fewer than `pipelining` callers.
+   */
+  get available(): number {
+    let total = 0;
+    for (const connection of this.#idle) if (isAlive(connection)) total++;
+    if (this.#pipelining === 1) return total;
+    for (const [connection, load] of this.#inUse) {
+      if (load < this.#pipelining && isAlive(connection)) total++;
+    }
+    return total;
   }
 
   /** The idle connections ready for reuse. */
@@ -276,8 +331,8 @@ export class ConnectionPool {
 
   /**
    * Gives a connection: an idle one, else a new one while fewer than
-   * `poolSize` exist, else the first one released to the waiters (first in,
-   * first out).
+   * `poolSize` exist, else the least busy one in use below `pipelining`,
+   * else the first one released to the waiters (first in, first out).
    *
    * @param options `signal` and `acquireTimeout` for this call.
    * @returns The connection, now in use: `release()` it when done.
@@ -298,8 +353,8 @@ export class ConnectionPool {
     } catch (error) {
       return Promise.reject(error);
     }
-    const idle = this.#takeIdle();
-    if (idle !== undefined) return Promise.resolve(idle);
+    const ready = this.#takeNow();
+    if (ready !== undefined) return Promise.resolve(ready);
     if (this.#size < this.#poolSize) {
       this.#opening++;
       return this.#open(options.signal);
@@ -308,7 +363,8 @@ export class ConnectionPool {
   }
 
   /**
-   * Gives an idle connection at once, if there is one: `acquire()`'s fast
+   * Gives a connection at once, if one is ready (idle, or in use below
+   * `pipelining` once `poolSize` connections exist): `acquire()`'s fast
    * path, with no promise.
    *
    * @returns The connection, now in use, or `undefined`.
@@ -316,13 +372,14 @@ export class ConnectionPool {
    */
   tryAcquire(): Connection | undefined {
     this.#checkOpen();
-    return this.#takeIdle();
+    return this.#takeNow();
   }
 
   /**
-   * Takes back a connection from `acquire()`: keeps it for reuse (or hands
-   * it to the first waiter), or closes it when `discard` is set, when it is
-   * closing, or when the pool is closed.
+   * Takes back a connection from one `acquire()`: keeps it for reuse (or
+   * hands it to the first waiter), or closes it when `discard` is set, when
+   * it is closing, or when the pool is closed. A closed connection's slot
+   * comes free once every caller holding it has released it.
    *
    * @param connection The connection.
    * @param options `discard`.
@@ -331,17 +388,28 @@ export class ConnectionPool {
   release(connection: Connection, options: ReleaseOptions = {}): void {
     checkObject("options", options);
     optional(options.discard, false, (v) => checkBoolean("discard", v));
-    if (!this.#inUse.delete(connection)) return;
+    const load = this.#inUse.get(connection);
+    if (load === undefined) return;
+    this.#inFlight--;
     if (options.discard || this.isClosing() || !isAlive(connection)) {
       connection.close();
+      if (load > 1) {
+        this.#inUse.set(connection, load - 1);
+        return;
+      }
+      this.#inUse.delete(connection);
       this.#freeSlot();
       return;
     }
     const waiter = this.#nextWaiter();
     if (waiter !== undefined) {
-      this.#inUse.add(connection);
+      // The waiter takes the released place.
+      this.#inFlight++;
       waiter.resolve(connection);
+    } else if (load > 1) {
+      this.#inUse.set(connection, load - 1);
     } else {
+      this.#inUse.delete(connection);
       this.#idle.push(connection);
     }
   }
@@ -380,15 +448,51 @@ export class ConnectionPool {
     }
   }
 
-  #takeIdle(): Connection | undefined {
+  /**
+   * An idle connection, else (with `pipelining` above 1, once `poolSize`
+   * connections exist) the least busy one in use below `pipelining`.
+   */
+  #takeNow(): Connection | undefined {
     while (this.#idle.length > 0) {
       const connection = this.#idle.pop()!;
       if (isAlive(connection)) {
-        this.#inUse.add(connection);
+        this.#inUse.set(connection, 1);
+        this.#inFlight++;
         return connection;
       }
     }
-    return undefined;
+    if (
+      this.#pipelining === 1 || this.#size < this.#poolSize ||
+      this.#waiters.size > 0 // First in, first out: they go first.
+    ) {
+      return undefined;
+    }
+    let best: Connection | undefined;
+    let least = this.#pipelining;
+    for (const [connection, load] of this.#inUse) {
+      if (load < least && isAlive(connection)) {
+        best = connection;
+        least = load;
+      }
+    }
+    if (best !== undefined) {
+      this.#inUse.set(best, least + 1);
+      this.#inFlight++;
+    }
+    return best;
+  }
+
+  /** Hands `connection`, just opened, to waiters while it has room. */
+  #stack(connection: Connection): void {
+    let load = this.#inUse.get(connection);
+    if (load === undefined || !isAlive(connection)) return;
+    while (load < this.#pipelining && this.#waiters.size > 0) {
+      const waiter = this.#nextWaiter()!;
+      load++;
+      this.#inFlight++;
+      waiter.resolve(connection);
+    }
+    this.#inUse.set(connection, load);
   }
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
@@ -404,6 +508,14 @@ export class ConnectionPool {
       this.#connecting.delete(controller);
     });
     this.#connecting.set(controller, opening);
+    if (this.#pipelining > 1) {
+      // Once the caller has it (its await registered first), the waiters
+      // behind it share the new connection: their requests are written
+      // after the caller's, in the order they came.
+      queueMicrotask(() => {
+        opening.then((connection) => this.#stack(connection), () => {});
+      });
+    }
     return opening;
   }
 
@@ -426,7 +538,8 @@ export class ConnectionPool {
       await connection.closed;
       this.#checkOpen();
     }
-    this.#inUse.add(connection);
+    this.#inUse.set(connection, 1);
+    this.#inFlight++;
     connection.closed.then(() => this.#dropIdle(connection));
     return connection;
   }
@@ -514,7 +627,7 @@ export class ConnectionPool {
     const connecting = [...this.#connecting];
     for (const [controller] of connecting) controller.abort(error);
     const idle = this.#idle;
-    const inUse = [...this.#inUse];
+    const inUse = [...this.#inUse.keys()];
     this.#idle = [];
     for (const connection of idle) connection.close();
     // Requests in flight fail now, rather than wait on a peer that may never

@@ -59,7 +59,9 @@ export interface RequestOptions {
    * Whether the connection goes back to the pool after a successful
    * response; `false` leaves it in use, for the consumer's code to take
    * over (an upgrade). After an error reply it goes back to the pool
-   * anyway.
+   * anyway. With a client's `pipelining` above 1, other requests may be in
+   * flight on that connection, or still be given it: send upgrades through
+   * a client with `pipelining` 1.
    *
    * @default {true}
    */

@@ -14,3 +14,9 @@ export const kFinished: unique symbol = Symbol("pulsar.finished");
  * its producer's `onError`).
  */
 export const kReport: unique symbol = Symbol("pulsar.report");
+
+/**
+ * `consumer[kReceived](n)`: its connection handed `n` bytes to the
+ * consumer's `dataReceived`.
+ */
+export const kReceived: unique symbol = Symbol("pulsar.received");

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type ErrorReport, ProtocolError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  type ErrorReport,
+  NetError,
+  ProtocolError,
+  TimeoutError,
+} from "../errors.ts";
 import { CONNECTION_EVENTS } from "../internal/event_names.ts";
 import { reportError as reportTo } from "../internal/report.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
@@ -19,7 +25,7 @@ import {
 import { formatAddress } from "../transports/format_address.ts";
 import type { ProtocolInterface } from "../transports/protocol_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
-import { kAttach, kFinished, kReport } from "./_internal.ts";
+import { kAttach, kFinished, kReceived, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
@@ -77,6 +83,9 @@ export interface ConnectionOptions {
  * - bytes read go to the current consumer, built with the consumer factory
  *   when there is none; the bytes a finished consumer did not use go to the
  *   next one, so pipelined requests are served in order;
+ * - on the client side, a consumer set while another is in flight queues
+ *   behind it (pipelining): bytes read go to the oldest, and what it
+ *   returns after `finished()` goes to the next;
  * - an idle timeout closes a silent connection with no request in flight
  *   (a current consumer, unless its `waitingForRequest` says it awaits the
  *   rest of its request from a silent peer);
@@ -87,8 +96,9 @@ export interface ConnectionOptions {
  *   connection whose consumers are set by a client (no consumer factory)
  *   keeps reading while its request is written: the peer may answer as it
  *   reads, and stop reading if its answer is not read;
- * - a lost connection reaches the current consumer, which then fails with
- *   `ConnectionClosedError` if it had not finished;
+ * - a lost connection reaches the current consumer, then every consumer
+ *   queued behind it, oldest first; each fails with `ConnectionClosedError`
+ *   (the loss's cause attached) if it had not finished;
  * - what user code throws with no caller to catch it (the consumer factory,
  *   the `dataReceived` of a consumer it built, a consumer's
  *   `connectionLost`, an event handler) is reported to the producer's
@@ -147,6 +157,13 @@ export class Connection
   #unsentSeen = 0;
   #transport: SocketTransport | undefined;
   #current: ProtocolConsumer | undefined;
+  /**
+   * Consumers set while another was current (client pipelining), oldest
+   * first: each becomes current when the one before it finishes.
+   */
+  #queue: ProtocolConsumer[] = [];
+  /** The first queued consumer's index in `#queue` (a cheap shift). */
+  #queueHead = 0;
   /** Whether this connection built `#current` (from its consumer factory). */
   #builtCurrent = false;
   #processed = 0;
@@ -210,6 +227,15 @@ export class Connection
   /** The consumer handling the current request, if any. */
   get currentConsumer(): ProtocolConsumer | undefined {
     return this.#current;
+  }
+
+  /**
+   * The consumers in flight: the current one and those queued behind it
+   * (client pipelining), not finished yet.
+   */
+  get consumersInFlight(): number {
+    const current = this.#current === undefined ? 0 : 1;
+    return current + this.#queue.length - this.#queueHead;
   }
 
   /** The factory of the consumers this connection builds. */
@@ -297,6 +323,7 @@ export class Connection
       if (this.#transport?.isClosing()) return;
       const consumer = this.#current ?? this.#startConsumer();
       if (consumer === undefined) return;
+      consumer[kReceived](chunk.length);
       consumer.fireEvent("dataReceived", chunk);
       const rest: Uint8Array | void = consumer.dataReceived(chunk);
       consumer.fireEvent("dataProcessed", chunk);
@@ -320,8 +347,9 @@ export class Connection
 
   /**
    * Called by the transport once closed: stops the idle timer, passes the
-   * loss to the current consumer (what its `connectionLost` throws is
-   * reported to the producer's `onError`), fires `connectionLost`.
+   * loss to the current consumer, then to every consumer queued behind it,
+   * oldest first (what a `connectionLost` throws is reported to the
+   * producer's `onError`), fires `connectionLost`.
    *
    * @param error `undefined` for a clean close, the cause otherwise.
    */
@@ -330,13 +358,20 @@ export class Connection
     this.#lost = true;
     this.#timer?.clear();
     this.#timer = undefined;
-    const consumer = this.#current;
-    if (consumer !== undefined) {
+    for (let consumer = this.#current; consumer !== undefined;) {
       try {
         consumer.connectionLost(error);
       } catch (thrown) {
         this.reportError({ error: thrown, source: "connectionLost" });
       }
+      // One that did not finish stays current; the others still learn of
+      // the loss.
+      if (this.#current === consumer) {
+        const next = this.#dequeue();
+        if (next === undefined) break;
+        this.#current = next;
+      }
+      consumer = this.#current;
     }
     this.producer?.forgetConnection?.(this);
     this.fireEvent("connectionLost", error);
@@ -372,19 +407,30 @@ export class Connection
   }
 
   /**
-   * Makes `consumer` the current consumer (or clears it). A consumer set on
-   * a connection already lost gets `connectionLost` at once.
+   * Makes `consumer` the current consumer, or, while another consumer is
+   * in flight (client pipelining), queues it behind the others: it becomes
+   * current, and gets the bytes read, once those before it have finished.
+   * `undefined` clears the current consumer (and those queued). A consumer
+   * set on a connection already lost gets `connectionLost` at once.
    *
    * @param consumer The consumer, or `undefined` to clear.
    */
   setConsumer(consumer: ProtocolConsumer | undefined): void {
-    this.#current = consumer;
-    this.#builtCurrent = false;
     if (consumer === undefined) {
+      this.#current = undefined;
+      this.#builtCurrent = false;
+      this.#queue = [];
+      this.#queueHead = 0;
       this.#armIdle();
       return;
     }
     consumer[kAttach](this);
+    if (this.#current === undefined || this.#lost) {
+      this.#current = consumer;
+      this.#builtCurrent = false;
+    } else {
+      this.#queue.push(consumer);
+    }
     if (this.#lost) consumer.connectionLost();
   }
 
@@ -449,16 +495,56 @@ export class Connection
 
   /**
    * Called by a consumer when it has finished: frees the connection for the
-   * next one.
+   * next one. A client's consumer that finished with a `NetError` (the
+   * stream is broken) while others are queued behind it ends the
+   * connection: they fail with `ConnectionClosedError`, that error as the
+   * cause, rather than read bytes out of step.
    *
    * @param consumer The consumer.
+   * @param error The error it finished with, if any.
    */
-  [kFinished](consumer: ProtocolConsumer): void {
-    if (consumer !== this.#current) return;
-    this.#current = undefined;
+  [kFinished](consumer: ProtocolConsumer, error?: unknown): void {
+    if (consumer !== this.#current) {
+      // A queued consumer that finished before its turn (it failed to
+      // start, say): it leaves the queue.
+      const index = this.#queue.indexOf(consumer, this.#queueHead);
+      if (index >= 0) this.#queue.splice(index, 1);
+      return;
+    }
     this.#processed++;
+    const built = this.#builtCurrent;
+    this.#builtCurrent = false;
+    this.#current = this.#dequeue();
+    if (this.#current !== undefined) {
+      if (!built && error instanceof NetError) {
+        this.abort(
+          new ConnectionClosedError(
+            `Connection to ${formatAddress(this.remoteAddr)} closed: a ` +
+              `request pipelined with this one failed (${error.message})`,
+            { cause: error },
+          ),
+        );
+      }
+      return;
+    }
     // Idle from now on: the timer counts again from the end of the request.
     this.#armIdle();
+  }
+
+  /** Takes the oldest queued consumer, if any. */
+  #dequeue(): ProtocolConsumer | undefined {
+    if (this.#queueHead >= this.#queue.length) return undefined;
+    const next = this.#queue[this.#queueHead++];
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (
+      this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length
+    ) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return next;
   }
 
   #startConsumer(): ProtocolConsumer | undefined {

@@ -10,7 +10,7 @@ import { CONSUMER_EVENTS } from "../internal/event_names.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import { reportError as reportTo } from "../internal/report.ts";
-import { kAttach, kFinished, kReport } from "./_internal.ts";
+import { kAttach, kFinished, kReceived, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 
@@ -109,6 +109,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   #result: unknown;
   #error: unknown;
   #onFinished: PromiseWithResolvers<unknown> | undefined;
+  #bytesReceived = 0;
 
   /** Builds a consumer not yet attached to a connection. */
   constructor() {
@@ -138,6 +139,14 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   /** The peer's address. */
   get remoteAddr(): Deno.Addr | undefined {
     return this.#connection?.remoteAddr;
+  }
+
+  /**
+   * The bytes its connection handed to this consumer's `dataReceived` so
+   * far: 0 while a pipelined request waits behind others for its answer.
+   */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
   }
 
   /** Whether `finished()` has been called. */
@@ -254,9 +263,11 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
     if (this.#onFinished !== undefined) this.#settle(this.#onFinished);
     this.fireEvent("postRequest", result, error);
     const connection = this.#connection as
-      | (ConsumerConnection & { [kFinished]?(c: ProtocolConsumer): void })
+      | (ConsumerConnection & {
+        [kFinished]?(c: ProtocolConsumer, error?: unknown): void;
+      })
       | undefined;
-    connection?.[kFinished]?.(this);
+    connection?.[kFinished]?.(this, error);
   }
 
   /**
@@ -310,6 +321,16 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
    */
   [kAttach](connection: ConsumerConnection): void {
     this.#connection = connection;
+  }
+
+  /**
+   * Called by the connection before it hands `length` bytes to
+   * `dataReceived`.
+   *
+   * @param length The number of bytes.
+   */
+  [kReceived](length: number): void {
+    this.#bytesReceived += length;
   }
 
   #settle(deferred: PromiseWithResolvers<unknown>): void {
