@@ -184,6 +184,12 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * copy of those settings. A request whose signal is aborted before it is
  * written is never written.
  *
+ * A consumer keeps the stream in step: it finishes only once the whole
+ * answer has been read (an answer may arrive split over reads, or with the
+ * next one behind it in the same read) and returns the bytes after it. One
+ * that finished early would leave the rest of its answer to be read as the
+ * next request's.
+ *
  * A request fails in one of two ways, and its connection follows:
  *
  * - An error reply: the consumer finished with an error
@@ -228,9 +234,20 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * import { ProtocolConsumer } from "@pulsar/net/protocols";
  * import { assertEquals } from "@std/assert";
  *
+ * // A reply is a line. It may arrive split over reads, or with the next
+ * // reply behind it: finish at its end and return the bytes after it.
  * class Reply extends ProtocolConsumer<Request, string> {
- *   override dataReceived(data: Uint8Array): void {
- *     this.finished(new TextDecoder().decode(data));
+ *   #decoder = new TextDecoder();
+ *   #text = "";
+ *   override dataReceived(data: Uint8Array): Uint8Array | void {
+ *     const end = data.indexOf(10); // "\n"
+ *     if (end < 0) {
+ *       this.#text += this.#decoder.decode(data, { stream: true });
+ *       return;
+ *     }
+ *     this.#text += this.#decoder.decode(data.subarray(0, end));
+ *     this.finished(this.#text);
+ *     return data.subarray(end + 1);
  *   }
  * }
  *
@@ -238,7 +255,8 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  * (async () => {
  *   using conn = await listener.accept();
  *   await conn.read(new Uint8Array(16));
- *   await conn.write(new TextEncoder().encode("ok"));
+ *   await conn.write(new TextEncoder().encode("o"));
+ *   await conn.write(new TextEncoder().encode("k\n"));
  * })();
  * await using client = new Client({ consumerFactory: () => new Reply() });
  * const request = new Request<string>({ port: listener.addr.port }, {
@@ -257,13 +275,21 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  *
  * class ServerError extends Error {}
  *
- * // One reply line: "+text", ":integer" or "-error".
+ * // One reply line: "+text", ":integer" or "-error", ending with "\r\n".
+ * // It finishes only at the line's end and returns what follows, so the
+ * // stream stays in step however the reply is split.
  * class Reply extends ProtocolConsumer<Request, string | number> {
- *   override dataReceived(data: Uint8Array): void {
- *     const line = new TextDecoder().decode(data).trimEnd();
+ *   #line = "";
+ *   override dataReceived(data: Uint8Array): Uint8Array | void {
+ *     const end = data.indexOf(10); // "\n"
+ *     const upTo = end < 0 ? data.length : end + 1;
+ *     this.#line += new TextDecoder().decode(data.subarray(0, upTo));
+ *     if (end < 0) return;
+ *     const line = this.#line.trimEnd();
  *     const value = line.slice(1);
  *     if (line[0] === "-") this.finished(undefined, new ServerError(value));
  *     else this.finished(line[0] === ":" ? Number(value) : value);
+ *     return data.subarray(end + 1);
  *   }
  * }
  *
