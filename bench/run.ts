@@ -324,26 +324,19 @@ async function main(): Promise<void> {
   // (W6), and against a raw pipelined client that writes a batch of
   // requests per connection, then reads their answers (W7, in the raw
   // Deno column).
-  const w6 = (smoke ? [256] : [16, 256]).map((n) =>
-    figure(
-      `W6 ${n}`,
-      `W6 pooled client, pipelining 16, ${n} at once, pool of 16 ` +
-        "(raw: one request per connection at a time)",
-      "req/s",
-      ["module", "raw"],
-      { target: 3.0 },
-    )
-  );
-  const w7 = (smoke ? [256] : [16, 256]).map((n) =>
-    figure(
-      `W7 ${n}`,
-      `W7 pooled client, pipelining 16, ${n} at once, pool of 16 ` +
-        "(raw: pipelined batches)",
-      "req/s",
-      ["module", "raw"],
-      { target: 0.8 },
-    )
-  );
+  const pipelined = (key: string, raw: string, target: number) =>
+    (smoke ? [256] : [16, 256]).map((n) =>
+      figure(
+        `${key} ${n}`,
+        `${key} pooled client, pipelining 16, ${n} at once, pool of 16 ` +
+          `(raw: ${raw})`,
+        "req/s",
+        ["module", "raw"],
+        { target },
+      )
+    );
+  const w6 = pipelined("W6", "one request per connection at a time", 3.0);
+  const w7 = pipelined("W7", "pipelined batches", 0.8);
   const memory = figure(
     "Memory",
     `Memory per idle connection (${idleConnections} held)`,
