@@ -385,13 +385,13 @@ export class ConnectionPool {
    * @param options `discard`.
    * @throws {TypeError} If `discard` is not a boolean.
    */
-  release(connection: Connection, options: ReleaseOptions = {}): void {
-    checkObject("options", options);
-    optional(options.discard, false, (v) => checkBoolean("discard", v));
+  release(connection: Connection, options?: ReleaseOptions): void {
+    // No options (the common case): nothing to check, nothing to allocate.
+    const discard = options !== undefined && checkReleaseOptions(options);
     const load = this.#inUse.get(connection);
     if (load === undefined) return;
     this.#inFlight--;
-    if (options.discard || this.isClosing() || !isAlive(connection)) {
+    if (discard || this.#closing !== undefined || !isAlive(connection)) {
       connection.close();
       if (load > 1) {
         this.#inUse.set(connection, load - 1);
@@ -546,7 +546,9 @@ export class ConnectionPool {
 
   #nextWaiter(): Waiter | undefined {
     if (this.#waiters.size === 0) return undefined;
-    const [first] = this.#waiters;
+    // The oldest: a Set iterates in insertion order (no destructuring, which
+    // goes through the iterator protocol).
+    const first = this.#waiters.values().next().value!;
     this.#waiters.delete(first);
     return first;
   }
@@ -642,6 +644,13 @@ export class ConnectionPool {
       ...connecting.map(([, opening]) => opening.catch(() => {})),
     ]);
   }
+}
+
+/** Checks `release()`'s options; returns whether to discard. */
+function checkReleaseOptions(options: ReleaseOptions): boolean {
+  checkObject("options", options);
+  if (options.discard === undefined) return false;
+  return checkBoolean("discard", options.discard);
 }
 
 function checkAcquireOptions(options: AcquireOptions): void {
