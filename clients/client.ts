@@ -6,7 +6,7 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { deadline } from "../internal/deadline.ts";
+import { type Deadline, deadline } from "../internal/deadline.ts";
 import { setTimer } from "../internal/timer.ts";
 import {
   checkDuration,
@@ -521,10 +521,12 @@ export class Client extends Producer<ClientEvents, "finish"> {
   async response<T>(request: Request<T>): Promise<T> {
     let pool = this.#pool(request);
     const timeout = request.timeout || this.#timeout;
-    const limit = deadline(request.signal, timeout, () =>
-      new TimeoutError(
-        `Request to ${pool.key} timed out after ${timeout} ms`,
-      ));
+    // No signal and no time limit (the common case): no closure, no
+    // controller. A retry's pool has the same key (same address and TLS).
+    const limit = request.signal === undefined &&
+        !(timeout > 0 && timeout < Infinity)
+      ? NO_LIMIT
+      : requestDeadline(request.signal, timeout, pool.key);
     this.#active++;
     try {
       // Cancelled already: nothing is sent, no connection is opened.
@@ -759,6 +761,21 @@ export class Client extends Producer<ClientEvents, "finish"> {
     this.#sessions++;
     return connection;
   }
+}
+
+/** What `deadline()` gives when there is nothing to abort. */
+const NO_LIMIT: Deadline = { signal: undefined, clear(): void {} };
+
+/** The request's signal and time limit, as one signal. */
+function requestDeadline(
+  signal: AbortSignal | undefined,
+  timeout: number,
+  key: string,
+): Deadline {
+  return deadline(signal, timeout, () =>
+    new TimeoutError(
+      `Request to ${key} timed out after ${timeout} ms`,
+    ));
 }
 
 /** A request's consumer, running on its connection. */
