@@ -6,7 +6,12 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { type Deadline, deadline } from "../internal/deadline.ts";
+import {
+  type Deadline,
+  deadline,
+  isLimited,
+  NO_DEADLINE,
+} from "../internal/deadline.ts";
 import { setTimer } from "../internal/timer.ts";
 import {
   checkDuration,
@@ -523,10 +528,9 @@ export class Client extends Producer<ClientEvents, "finish"> {
     const timeout = request.timeout || this.#timeout;
     // No signal and no time limit (the common case): no closure, no
     // controller. A retry's pool has the same key (same address and TLS).
-    const limit = request.signal === undefined &&
-        !(timeout > 0 && timeout < Infinity)
-      ? NO_LIMIT
-      : requestDeadline(request.signal, timeout, pool.key);
+    const limit = isLimited(request.signal, timeout)
+      ? requestDeadline(request.signal, timeout, pool.key)
+      : NO_DEADLINE;
     this.#active++;
     try {
       // Cancelled already: nothing is sent, no connection is opened.
@@ -742,14 +746,9 @@ export class Client extends Producer<ClientEvents, "finish"> {
     target: Target,
     signal?: AbortSignal,
   ): Promise<Connection> {
-    const connection = this.connectionFactory({
-      session: ++this.#numbered,
-      producer: this,
-      idleTimeout: this.idleTimeout,
-    });
     // The client's hooks reach its connections (and, through
     // buildConsumer(), their consumers).
-    connection.copyManyTimesEvents(this);
+    const connection = this.buildConnection(++this.#numbered);
     const options: ConnectOptions = {
       ...this.#options,
       ...target.address,
@@ -762,9 +761,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
     return connection;
   }
 }
-
-/** What `deadline()` gives when there is nothing to abort. */
-const NO_LIMIT: Deadline = { signal: undefined, clear(): void {} };
 
 /** The request's signal and time limit, as one signal. */
 function requestDeadline(

@@ -18,7 +18,24 @@ export interface Deadline {
   clear(): void;
 }
 
-const NONE: Deadline = { signal: undefined, clear() {} };
+/** The deadline of an operation with neither a signal nor a time limit. */
+export const NO_DEADLINE: Deadline = { signal: undefined, clear() {} };
+
+/**
+ * Whether `deadline(signal, timeout, …)` would have anything to abort: a
+ * signal, or a finite positive time limit. Lets a hot path skip building
+ * `onTimeout` when it would not be used.
+ *
+ * @param signal The caller's signal, if any.
+ * @param timeout Milliseconds; 0 or `Infinity` for no limit.
+ * @returns True when there is a signal or a time limit.
+ */
+export function isLimited(
+  signal: AbortSignal | undefined,
+  timeout: number,
+): boolean {
+  return signal !== undefined || (timeout > 0 && timeout < Infinity);
+}
 
 /**
  * One signal for "the caller aborted" and "time is up", so both cancel the
@@ -36,8 +53,8 @@ export function deadline(
   timeout: number,
   onTimeout: () => Error,
 ): Deadline {
+  if (!isLimited(signal, timeout)) return NO_DEADLINE;
   const limited = timeout > 0 && timeout < Infinity;
-  if (signal === undefined && !limited) return NONE;
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
