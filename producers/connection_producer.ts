@@ -79,13 +79,7 @@ export class ConnectionProducer<
     if (consumerFactory !== undefined) {
       checkFunction("consumerFactory", consumerFactory);
     }
-    const connection = this.connectionFactory({
-      session: ++this.#sessions,
-      consumerFactory,
-      producer: this,
-      idleTimeout: this.idleTimeout,
-    });
-    connection.copyManyTimesEvents(this);
+    const connection = this.buildConnection(++this.#sessions, consumerFactory);
     this.#connections.add(connection);
     return connection;
   }

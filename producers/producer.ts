@@ -171,6 +171,30 @@ export class Producer<
   }
 
   /**
+   * Builds a connection with `connectionFactory`, this producer's idle
+   * timeout, and its many-times handlers copied on: what servers and
+   * clients both do before handing it to a transport.
+   *
+   * @param session The connection's number.
+   * @param consumerFactory Builds the consumer for each request read
+   * (server side).
+   * @returns The connection.
+   */
+  protected buildConnection(
+    session: number,
+    consumerFactory?: ConsumerFactory,
+  ): Connection {
+    const connection = this.connectionFactory({
+      session,
+      consumerFactory,
+      producer: this,
+      idleTimeout: this.idleTimeout,
+    });
+    connection.copyManyTimesEvents(this);
+    return connection;
+  }
+
+  /**
    * Reports an error that has no caller to `onError`, or as one
    * `console.error` line without it.
    *
