@@ -200,33 +200,24 @@ function resolveLimits(
 }
 
 function resolveOptions(value: unknown): ResolvedOptions {
+  // Runs for every accepted connection: plain checks, no closure per option.
   const options = checkObject<SocketTransportOptions>("options", value);
+  const { noDelay, tcpKeepAlive, readSize, writeBufferLimits, onError } =
+    options;
   return {
-    noDelay: optional(
-      options.noDelay,
-      true,
-      (v) => checkBoolean("noDelay", v),
-    ),
-    tcpKeepAlive: optional(
-      options.tcpKeepAlive,
-      false,
-      (v) => checkBoolean("tcpKeepAlive", v),
-    ),
-    readSize: optional(
-      options.readSize,
-      65536,
-      (v) => checkInteger("readSize", v, 1, MAX_READ_SIZE),
-    ),
-    limits: optional(
-      options.writeBufferLimits,
-      undefined,
-      (v) => resolveLimits("writeBufferLimits", v),
-    ),
-    onError: optional(
-      options.onError,
-      undefined,
-      (v) => checkFunction<ErrorHandler>("onError", v),
-    ),
+    noDelay: noDelay === undefined ? true : checkBoolean("noDelay", noDelay),
+    tcpKeepAlive: tcpKeepAlive === undefined
+      ? false
+      : checkBoolean("tcpKeepAlive", tcpKeepAlive),
+    readSize: readSize === undefined
+      ? 65536
+      : checkInteger("readSize", readSize, 1, MAX_READ_SIZE),
+    limits: writeBufferLimits === undefined
+      ? undefined
+      : resolveLimits("writeBufferLimits", writeBufferLimits),
+    onError: onError === undefined
+      ? undefined
+      : checkFunction<ErrorHandler>("onError", onError),
   };
 }
 
