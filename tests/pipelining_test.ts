@@ -460,6 +460,28 @@ class StrictLine extends Line {
   }
 }
 
+/** A client with one connection and two requests in flight on it. */
+function strictPipelinedClient(): Client {
+  return new Client({
+    consumerFactory: () => new StrictLine(),
+    poolSize: 1,
+    pipelining: 2,
+  });
+}
+
+/**
+ * Sends "a" and "b" pipelined; the server breaks the first answer: the first
+ * fails with a `ProtocolError`, the second with `ConnectionClosedError`
+ * caused by it.
+ */
+async function assertBrokenPair(client: Client, port: number): Promise<void> {
+  const first = client.response(line(port, "a"));
+  const second = client.response(line(port, "b"));
+  await assertRejects(() => first, ProtocolError);
+  const error = await assertRejects(() => second, ConnectionClosedError);
+  assertInstanceOf(error.cause, ProtocolError);
+}
+
 Deno.test("Client closes the connection of a pipelined request whose consumer found the stream broken: the one behind fails with ConnectionClosedError, the ProtocolError as cause", async () => {
   await using server = rawServerMany(async (conn) => {
     await readLines(conn, 2);
@@ -471,16 +493,8 @@ Deno.test("Client closes the connection of a pipelined request whose consumer fo
       // The client closed the connection.
     }
   });
-  await using client = new Client({
-    consumerFactory: () => new StrictLine(),
-    poolSize: 1,
-    pipelining: 2,
-  });
-  const first = client.response(line(server.port, "a"));
-  const second = client.response(line(server.port, "b"));
-  await assertRejects(() => first, ProtocolError);
-  const error = await assertRejects(() => second, ConnectionClosedError);
-  assertInstanceOf(error.cause, ProtocolError);
+  await using client = strictPipelinedClient();
+  await assertBrokenPair(client, server.port);
   assertEquals(client.sessions, 1);
 });
 
@@ -491,14 +505,6 @@ Deno.test("Client never hands the answer after a broken one, read at once, to th
     await conn.write(encoder.encode("bad\nok\n"));
     await readLines(conn, 1);
   });
-  await using client = new Client({
-    consumerFactory: () => new StrictLine(),
-    poolSize: 1,
-    pipelining: 2,
-  });
-  const first = client.response(line(server.port, "a"));
-  const second = client.response(line(server.port, "b"));
-  await assertRejects(() => first, ProtocolError);
-  const error = await assertRejects(() => second, ConnectionClosedError);
-  assertInstanceOf(error.cause, ProtocolError);
+  await using client = strictPipelinedClient();
+  await assertBrokenPair(client, server.port);
 });
