@@ -13,7 +13,7 @@ import {
   Server,
   type ServerOptions,
 } from "../mod.ts";
-import { concat, encoder } from "./_helpers.ts";
+import { concat, decoder, encoder } from "./_helpers.ts";
 
 /** The end of every message. */
 export const SEPARATOR: Uint8Array = encoder.encode("\r\n\r\n");
@@ -106,4 +106,21 @@ export class DelayedEchoConsumer extends EchoConsumer {
     clearTimeout(this.#timer);
     super.connectionLost(error);
   }
+}
+
+/**
+ * Sends one echo message over a raw connection and reads back as many bytes
+ * (fewer if the server closes first).
+ */
+export async function echo(conn: Deno.Conn, message: string): Promise<string> {
+  const wire = `${message}\r\n\r\n`;
+  await conn.write(encoder.encode(wire));
+  const buf = new Uint8Array(wire.length);
+  let got = 0;
+  while (got < wire.length) {
+    const n = await conn.read(buf.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return decoder.decode(buf.subarray(0, got));
 }

@@ -32,7 +32,7 @@ import {
   listenDatagram,
   type ListenDatagramOptions,
 } from "../transports/listen_datagram.ts";
-import { EchoConsumer } from "./_fixtures.ts";
+import { echo, EchoConsumer } from "./_fixtures.ts";
 import { certs, decoder, encoder } from "./_helpers.ts";
 
 const echoFactory = () => new EchoConsumer();
@@ -72,20 +72,6 @@ async function readToEnd(
     await reading;
   }
   return result;
-}
-
-/** Sends one echo message and reads its echo, or what came before the end. */
-async function echo(conn: Deno.Conn, message: string): Promise<string> {
-  const wire = `${message}\r\n\r\n`;
-  await conn.write(encoder.encode(wire));
-  const buf = new Uint8Array(wire.length);
-  let got = 0;
-  while (got < wire.length) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return decoder.decode(buf.subarray(0, got));
 }
 
 /** Awaits `promise`, failing if it has not settled within 5 s. */

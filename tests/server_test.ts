@@ -15,25 +15,11 @@ import { DatagramServer } from "../producers/datagram_server.ts";
 import { Server } from "../producers/server.ts";
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { EchoConsumer, startEchoServer } from "./_fixtures.ts";
+import { echo, EchoConsumer, startEchoServer } from "./_fixtures.ts";
 import { decoder, encoder, readAll, waitFor } from "./_helpers.ts";
 
 async function dial(server: Server): Promise<Deno.TcpConn> {
   return await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-}
-
-/** Sends one echo message on a raw connection and reads the echo. */
-async function echo(conn: Deno.Conn, message: string): Promise<string> {
-  const wire = `${message}\r\n\r\n`;
-  await conn.write(encoder.encode(wire));
-  const buf = new Uint8Array(wire.length);
-  let got = 0;
-  while (got < wire.length) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  return decoder.decode(buf.subarray(0, got));
 }
 
 /** Answers after `delay` ms; never, if `delay` is negative. */
