@@ -83,6 +83,8 @@ export {
 export {
   BaseEvent,
   BaseProtocol,
+  ChunkReader,
+  type ChunkReaderOptions,
   Connection,
   type ConnectionEvents,
   type ConnectionOneTimeEvents,

@@ -42,3 +42,4 @@ export * from "./producer_interface.ts";
 export * from "./connection.ts";
 export * from "./delimiter_finder.ts";
 export * from "./delimited_consumer.ts";
+export * from "./chunk_reader.ts";

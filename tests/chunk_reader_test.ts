@@ -1,0 +1,146 @@
+// Copyright 2026 the pulsar for Deno authors. MIT license.
+import { assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
+import { ProtocolError } from "../errors.ts";
+import { ChunkReader } from "../protocols/chunk_reader.ts";
+import { decoder, encoder } from "./_helpers.ts";
+
+/** A message of the tests' protocol: `<length>\r\n<bytes>`, repeated. */
+const STREAM = "5\r\nhello3\r\nabc0\r\n12\r\n\r\n\r\n\r\n\r\n\r\n\r\n1\r\n\n";
+
+/** Parses STREAM's messages out of `parts`, however it is cut. */
+function parse(parts: Uint8Array[]): string[] {
+  const reader = new ChunkReader();
+  const out: string[] = [];
+  let size: number | undefined;
+  for (const part of parts) {
+    reader.push(part);
+    while (true) {
+      if (size === undefined) {
+        const line = reader.readLine();
+        if (line === undefined) break;
+        size = Number(decoder.decode(line));
+      }
+      const body = reader.read(size);
+      if (body === undefined) break;
+      out.push(decoder.decode(body));
+      size = undefined;
+    }
+  }
+  assertEquals(reader.length, 0);
+  return out;
+}
+
+const EXPECTED = ["hello", "abc", "", "\r\n".repeat(6), "\n"];
+
+Deno.test("ChunkReader reads the same lines and bodies wherever the stream is cut in two", () => {
+  const bytes = encoder.encode(STREAM);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    assertEquals(
+      parse([bytes.subarray(0, cut), bytes.subarray(cut)]),
+      EXPECTED,
+      `cut at ${cut}`,
+    );
+  }
+});
+
+Deno.test("ChunkReader reads the same lines and bodies from one-byte chunks and random cuts", () => {
+  const bytes = encoder.encode(STREAM);
+  const single = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+  assertEquals(parse(single), EXPECTED);
+  for (let round = 0; round < 200; round++) {
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length;) {
+      const n = Math.floor(Math.random() * 6);
+      parts.push(bytes.subarray(i, i + n));
+      i += n;
+    }
+    assertEquals(parse(parts), EXPECTED);
+  }
+});
+
+Deno.test("ChunkReader returns views of the chunk, not copies, when a read lies within one chunk", () => {
+  const chunk = encoder.encode("PING\r\nrest");
+  const reader = new ChunkReader();
+  reader.push(chunk);
+  const line = reader.readLine()!;
+  assertStrictEquals(line.buffer, chunk.buffer);
+  assertEquals(decoder.decode(line), "PING");
+  const rest = reader.take();
+  assertStrictEquals(rest.buffer, chunk.buffer);
+  assertEquals(decoder.decode(rest), "rest");
+  assertEquals(reader.take().length, 0);
+});
+
+Deno.test("ChunkReader finds a delimiter split across chunks after a partial match", () => {
+  const reader = new ChunkReader({ delimiter: encoder.encode("\r\n\r\n") });
+  for (const part of ["a\r\n\r", "x\r\n", "\r", "\n\r\n\r\n", "b"]) {
+    reader.push(encoder.encode(part));
+  }
+  assertEquals(decoder.decode(reader.readLine()!), "a\r\n\rx");
+  assertEquals(decoder.decode(reader.readLine()!), "");
+  assertEquals(reader.readLine(), undefined);
+  assertEquals(decoder.decode(reader.take()), "b");
+});
+
+Deno.test("ChunkReader.readLine() finds a line that arrived in a thousand chunks", () => {
+  const reader = new ChunkReader({ maxLineLength: 1 << 20 });
+  for (let i = 0; i < 1000; i++) {
+    reader.push(new Uint8Array(1000).fill(120));
+    assertEquals(reader.readLine(), undefined);
+  }
+  reader.push(encoder.encode("\r\nnext"));
+  assertEquals(reader.readLine()!.length, 1_000_000);
+  assertEquals(decoder.decode(reader.take()), "next");
+});
+
+Deno.test("ChunkReader.readLine() throws a ProtocolError past maxLineLength without a delimiter", () => {
+  const reader = new ChunkReader({ maxLineLength: 4 });
+  reader.push(encoder.encode("abcd\r"));
+  assertEquals(reader.readLine(), undefined); // 4 bytes and half a delimiter
+  reader.push(encoder.encode("\nabcde"));
+  assertEquals(decoder.decode(reader.readLine()!), "abcd");
+  assertThrows(
+    () => reader.readLine(),
+    ProtocolError,
+    "Cannot read a line: more than 4 bytes arrived without a delimiter",
+  );
+});
+
+Deno.test("ChunkReader refuses bad options and sizes with typed errors naming them", () => {
+  assertThrows(
+    () => new ChunkReader({ delimiter: new Uint8Array(0) }),
+    RangeError,
+    "empty delimiter",
+  );
+  assertThrows(
+    () => new ChunkReader({ delimiter: "\n" as unknown as Uint8Array }),
+    TypeError,
+    "Cannot use delimiter",
+  );
+  for (const bad of [NaN, -1, 1.5]) {
+    assertThrows(
+      () => new ChunkReader({ maxLineLength: bad }),
+      RangeError,
+      "maxLineLength",
+    );
+  }
+  new ChunkReader({ maxLineLength: Infinity });
+  const reader = new ChunkReader();
+  for (const bad of [NaN, -1, 0.5, Infinity]) {
+    assertThrows(() => reader.read(bad), RangeError, "size");
+  }
+  assertThrows(() => reader.read("1" as unknown as number), TypeError, "size");
+  assertEquals(reader.read(0), new Uint8Array(0));
+});
+
+Deno.test("ChunkReader.read() copies a body spread over chunks and keeps the rest", () => {
+  const reader = new ChunkReader();
+  reader.push(encoder.encode("ab"));
+  reader.push(encoder.encode("cd"));
+  reader.push(encoder.encode("ef"));
+  assertEquals(reader.read(7), undefined);
+  assertEquals(decoder.decode(reader.read(3)!), "abc");
+  assertEquals(reader.length, 3);
+  assertEquals(decoder.decode(reader.read(2)!), "de");
+  assertEquals(decoder.decode(reader.take()), "f");
+});
