@@ -55,6 +55,37 @@ export interface RespParserOptions {
   inline?: boolean;
 }
 
+/** Redis's own limit on a bulk string: 512 MiB. */
+export const DEFAULT_MAX_BULK_LENGTH: number = 512 * 1024 * 1024;
+/** Redis's own limit on the elements of a request: 1M. */
+export const DEFAULT_MAX_ARRAY_LENGTH: number = 1024 * 1024;
+
+/** A limit option, checked: an integer of 0 or more, or the default. */
+function checkLimit(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot use ${name} ${describe(value)}: it must be an integer`,
+    );
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot use ${name} ${describe(value)}: it must be an integer of 0 ` +
+        "or more",
+    );
+  }
+  return value;
+}
+
+/** Quotes a value for a message, as the module's own messages do. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return `"${value}" (a string)`;
+  if (typeof value === "object" && value !== null) {
+    return `an object (${value.constructor?.name ?? "no prototype"})`;
+  }
+  return typeof value === "function" ? "a function" : `"${String(value)}"`;
+}
+
 /** An array being filled, while its elements arrive. */
 interface Frame {
   items: RespValue[];
@@ -96,11 +127,32 @@ export class RespParser {
 
   /**
    * @param options The limits, and whether inline commands are accepted.
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If a limit is not an integer of 0 or more.
    */
   constructor(options: RespParserOptions = {}) {
-    this.#maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
-    this.#maxArrayLength = options.maxArrayLength ?? 1024 * 1024;
-    this.#inline = options.inline ?? false;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot use options ${describe(options)}: it must be an object`,
+      );
+    }
+    this.#maxBulkLength = checkLimit(
+      "maxBulkLength",
+      options.maxBulkLength,
+      DEFAULT_MAX_BULK_LENGTH,
+    );
+    this.#maxArrayLength = checkLimit(
+      "maxArrayLength",
+      options.maxArrayLength,
+      DEFAULT_MAX_ARRAY_LENGTH,
+    );
+    const inline = options.inline ?? false;
+    if (typeof inline !== "boolean") {
+      throw new TypeError(
+        `Cannot use inline ${describe(inline)}: it must be a boolean`,
+      );
+    }
+    this.#inline = inline;
   }
 
   /** Whether part of a value has been read and the rest is awaited. */
