@@ -327,6 +327,7 @@ export type RespArgument = string | number | Uint8Array;
  * @param args The command's name and arguments.
  * @returns The bytes to send.
  * @throws {TypeError} If an argument is not a string, number or `Uint8Array`.
+ * @throws {RangeError} If a number is not finite (`NaN`, `Infinity`).
  */
 export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
   const parts: Uint8Array[] = new Array(args.length);
@@ -337,7 +338,7 @@ export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
       ? arg
       : typeof arg === "string"
       ? encoder.encode(arg)
-      : typeof arg === "number"
+      : typeof arg === "number" && Number.isFinite(arg)
       ? encoder.encode(String(arg))
       : badArgument(arg, i);
     parts[i] = bytes;
@@ -356,6 +357,11 @@ export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
 }
 
 function badArgument(arg: unknown, index: number): never {
+  if (typeof arg === "number") {
+    throw new RangeError(
+      `Cannot send argument ${index} "${arg}": a number must be finite`,
+    );
+  }
   throw new TypeError(
     `Cannot send argument ${index} (${typeof arg}): it must be a string, ` +
       "a number or a Uint8Array",
