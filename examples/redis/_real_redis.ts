@@ -22,19 +22,33 @@ export function freePort(): number {
   return listener.addr.port;
 }
 
+/** Options of `startRealRedis()`. */
+export interface RealRedisOptions {
+  /** A Unix socket path to listen on as well (`--unixsocket`). */
+  unixSocket?: string;
+}
+
 /**
  * Starts `redis-server` with no persistence on `port` (a free one by
  * default) and resolves once it answers `PING`.
  *
  * @param port The port to listen on.
+ * @param options A Unix socket to listen on as well.
  * @returns The running server.
  * @throws {Error} If `redis-server` is missing or does not start in 10 s.
  */
-export async function startRealRedis(port = freePort()): Promise<RealRedis> {
+export async function startRealRedis(
+  port: number = freePort(),
+  options: RealRedisOptions = {},
+): Promise<RealRedis> {
+  const unix = options.unixSocket === undefined
+    ? []
+    : ["--unixsocket", options.unixSocket, "--unixsocketperm", "700"];
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("redis-server", {
       args: [
+        ...unix,
         "--port",
         String(port),
         "--bind",
