@@ -96,7 +96,15 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
   override dataReceived(data: Uint8Array): Uint8Array | void {
     const parser = this.#parser;
     parser.push(data);
-    const value = parser.read();
+    let value: RespValue | undefined;
+    try {
+      value = parser.read();
+    } catch (error) {
+      // Bytes that are no reply: the command fails with the ProtocolError
+      // itself, and the connection, out of step, closes.
+      this.finished(undefined, error);
+      return;
+    }
     if (value === undefined) return;
     if (value instanceof RedisError) this.finished(undefined, value);
     else this.finished(own(value));
