@@ -20,13 +20,15 @@ export class RedisError extends Error {
 }
 
 /**
- * A RESP2 value: simple string → `string`, integer → `number`, bulk string
- * → `Uint8Array` (binary-safe) or `null`, array → array or `null`. An error
- * inside an array is a `RedisError` element.
+ * A RESP2 value: simple string → `string`, integer → `number` (a `bigint`
+ * beyond ±2^53−1, where a number would lose digits: Redis integers are 64
+ * bits), bulk string → `Uint8Array` (binary-safe) or `null`, array → array
+ * or `null`. An error inside an array is a `RedisError` element.
  */
 export type RespValue =
   | string
   | number
+  | bigint
   | Uint8Array
   | null
   | RedisError
@@ -75,6 +77,23 @@ function checkLimit(name: string, value: unknown, fallback: number): number {
     );
   }
   return value;
+}
+
+/** The limits of `options`, checked: `[maxBulkLength, maxArrayLength]`. */
+function checkLimits(options: RespParserOptions): [number, number] {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot use options ${describe(options)}: it must be an object`,
+    );
+  }
+  return [
+    checkLimit("maxBulkLength", options.maxBulkLength, DEFAULT_MAX_BULK_LENGTH),
+    checkLimit(
+      "maxArrayLength",
+      options.maxArrayLength,
+      DEFAULT_MAX_ARRAY_LENGTH,
+    ),
+  ];
 }
 
 /** Quotes a value for a message, as the module's own messages do. */
@@ -131,21 +150,7 @@ export class RespParser {
    * @throws {RangeError} If a limit is not an integer of 0 or more.
    */
   constructor(options: RespParserOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot use options ${describe(options)}: it must be an object`,
-      );
-    }
-    this.#maxBulkLength = checkLimit(
-      "maxBulkLength",
-      options.maxBulkLength,
-      DEFAULT_MAX_BULK_LENGTH,
-    );
-    this.#maxArrayLength = checkLimit(
-      "maxArrayLength",
-      options.maxArrayLength,
-      DEFAULT_MAX_ARRAY_LENGTH,
-    );
+    [this.#maxBulkLength, this.#maxArrayLength] = checkLimits(options);
     const inline = options.inline ?? false;
     if (typeof inline !== "boolean") {
       throw new TypeError(
@@ -206,13 +211,13 @@ export class RespParser {
         if (line === undefined) return undefined;
         switch (line[0]) {
           case 43: // +
-            value = decoder.decode(line.subarray(1));
+            value = decodeText(line, 1, line.length);
             break;
           case 45: // -
-            value = new RedisError(decoder.decode(line.subarray(1)));
+            value = new RedisError(decodeText(line, 1, line.length));
             break;
           case 58: // :
-            value = parseInteger(line);
+            value = parseDigits(line, 1, line.length, 19) ?? noInteger(line);
             break;
           case 36: { // $
             const length = parseInteger(line);
@@ -270,27 +275,195 @@ export class RespParser {
   }
 }
 
-/** The integer after a line's type byte; a `ProtocolError` if it is not one. */
+/**
+ * A length after a line's type byte (at most 15 digits: a safe integer); a
+ * `ProtocolError` if it is not one.
+ */
 function parseInteger(line: Uint8Array): number {
-  let i = 1;
-  const negative = line[1] === 45;
+  const n = parseDigits(line, 1, line.length, 15);
+  return typeof n === "number" ? n : noInteger(line);
+}
+
+function noInteger(line: Uint8Array): never {
+  throw new ProtocolError(
+    `Invalid RESP: ${JSON.stringify(decoder.decode(line))} has no integer`,
+  );
+}
+
+/**
+ * The integer written in `bytes[start..end)`: an optional `-` and 1 to
+ * `maxDigits` digits; a `bigint` beyond ±2^53−1; `undefined` if it is not
+ * one.
+ */
+function parseDigits(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  maxDigits: number,
+): number | bigint | undefined {
+  let i = start;
+  const negative = bytes[i] === 45;
   if (negative) i++;
-  if (i === line.length || line.length - i > 15) {
-    throw new ProtocolError(
-      `Invalid RESP: ${JSON.stringify(decoder.decode(line))} has no integer`,
-    );
-  }
+  const digits = end - i;
+  if (digits <= 0 || digits > maxDigits) return undefined;
   let n = 0;
-  for (; i < line.length; i++) {
-    const digit = line[i] - 48;
-    if (digit < 0 || digit > 9) {
-      throw new ProtocolError(
-        `Invalid RESP: ${JSON.stringify(decoder.decode(line))} has no integer`,
-      );
-    }
+  for (; i < end; i++) {
+    const digit = bytes[i] - 48;
+    if (digit < 0 || digit > 9) return undefined;
     n = n * 10 + digit;
   }
-  return negative ? -n : n;
+  if (digits > 15) {
+    const big = BigInt(decoder.decode(bytes.subarray(start, end)));
+    return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
+  }
+  return negative ? 0 - n : n;
+}
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Text of `bytes[start..end)`: short ASCII decoded in JS, the rest as UTF-8. */
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === 2 && bytes[start] === 79 && bytes[start + 1] === 75) {
+    return "OK";
+  }
+  if (length <= 32) {
+    let text = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      if (c >= 128) return decoder.decode(bytes.subarray(start, end));
+      text += String.fromCharCode(c);
+    }
+    return text;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+/** The longest line `RespScanner` looks through, as `ChunkReader`'s default. */
+const MAX_LINE = 65536;
+/** The deepest array nesting `RespScanner` follows. */
+const MAX_DEPTH = 16;
+
+/**
+ * Parses a value that lies whole in one buffer, with no buffering and no
+ * state kept between calls: the fast path for a reply (or a request) that
+ * arrived in one chunk, with others possibly behind it. It reads only values
+ * that are whole and well formed, and returns `undefined` for anything else
+ * (a value cut by the buffer's end, bytes that are no RESP, a length over a
+ * limit, an inline command, arrays nested deeper than 16): a `RespParser`
+ * fed the same bytes then waits for the rest, or says what is wrong.
+ *
+ * Bulk strings are views of the buffer (no copy).
+ *
+ * @example Two pipelined replies in one chunk
+ * ```ts
+ * import { RespScanner } from "./resp.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const chunk = new TextEncoder().encode("+OK\r\n$3\r\nbar\r\n*1\r\n:");
+ * const scanner = new RespScanner();
+ * assertEquals(scanner.scan(chunk), "OK");
+ * assertEquals(scanner.scan(chunk, scanner.end), new TextEncoder().encode("bar"));
+ * assertEquals(scanner.scan(chunk, scanner.end), undefined); // cut short
+ * ```
+ */
+export class RespScanner {
+  #maxBulkLength: number;
+  #maxArrayLength: number;
+  #end = 0;
+
+  /**
+   * @param options The limits (`inline` is ignored: inline commands are
+   * left to `RespParser`).
+   * @throws {TypeError} If an option has the wrong type.
+   * @throws {RangeError} If a limit is not an integer of 0 or more.
+   */
+  constructor(options: RespParserOptions = {}) {
+    [this.#maxBulkLength, this.#maxArrayLength] = checkLimits(options);
+  }
+
+  /** Where the value the last successful `scan()` returned ends. */
+  get end(): number {
+    return this.#end;
+  }
+
+  /**
+   * Parses the value that starts at `start` of `bytes`.
+   *
+   * @param bytes The buffer.
+   * @param start Where the value starts.
+   * @returns The value (and `end` says where it ends), or `undefined` if
+   * there is no whole, well-formed value there.
+   */
+  scan(bytes: Uint8Array, start = 0): RespValue | undefined {
+    return this.#value(bytes, start, 0);
+  }
+
+  #value(b: Uint8Array, at: number, depth: number): RespValue | undefined {
+    const length = b.length;
+    if (at >= length) return undefined;
+    const type = b[at];
+    // The line: up to the CR of its CRLF.
+    let cr = at + 1;
+    const limit = Math.min(length - 1, at + 1 + MAX_LINE);
+    while (cr < limit && (b[cr] !== 13 || b[cr + 1] !== 10)) cr++;
+    if (cr >= limit) return undefined;
+    const next = cr + 2;
+    switch (type) {
+      case 43: // +
+        this.#end = next;
+        return decodeText(b, at + 1, cr);
+      case 45: // -
+        this.#end = next;
+        return new RedisError(decodeText(b, at + 1, cr));
+      case 58: { // :
+        const n = parseDigits(b, at + 1, cr, 19);
+        if (n === undefined) return undefined;
+        this.#end = next;
+        return n;
+      }
+      case 36: { // $
+        const n = parseDigits(b, at + 1, cr, 15) as number | undefined;
+        if (n === undefined || n < -1 || n > this.#maxBulkLength) {
+          return undefined;
+        }
+        if (n === -1) {
+          this.#end = next;
+          return null;
+        }
+        const stop = next + n;
+        if (stop + 2 > length || b[stop] !== 13 || b[stop + 1] !== 10) {
+          return undefined;
+        }
+        this.#end = stop + 2;
+        return b.subarray(next, stop);
+      }
+      case 42: { // *
+        const n = parseDigits(b, at + 1, cr, 15) as number | undefined;
+        if (n === undefined || n < -1 || n > this.#maxArrayLength) {
+          return undefined;
+        }
+        if (n === -1) {
+          this.#end = next;
+          return null;
+        }
+        if (depth >= MAX_DEPTH) return undefined;
+        const items: RespValue[] = [];
+        let position = next;
+        for (let i = 0; i < n; i++) {
+          const item = this.#value(b, position, depth + 1);
+          if (item === undefined) return undefined;
+          items.push(item);
+          position = this.#end;
+        }
+        this.#end = position;
+        return items;
+      }
+      default:
+        return undefined;
+    }
+  }
 }
 
 /** An inline command's words (separated by spaces or tabs). */
@@ -307,8 +480,11 @@ function splitInline(line: Uint8Array): Uint8Array[] {
   return words;
 }
 
-/** A command argument: bytes, or text and numbers sent as UTF-8. */
-export type RespArgument = string | number | Uint8Array;
+/**
+ * A command argument: bytes, or text, numbers and bigints sent as UTF-8
+ * text.
+ */
+export type RespArgument = string | number | bigint | Uint8Array;
 
 /**
  * Encodes a command as RESP2 sends it: an array of bulk strings.
@@ -326,34 +502,110 @@ export type RespArgument = string | number | Uint8Array;
  *
  * @param args The command's name and arguments.
  * @returns The bytes to send.
- * @throws {TypeError} If an argument is not a string, number or `Uint8Array`.
+ * @throws {TypeError} If an argument is not a string, number, bigint or
+ * `Uint8Array`.
  * @throws {RangeError} If a number is not finite (`NaN`, `Infinity`).
  */
 export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
-  const parts: Uint8Array[] = new Array(args.length);
-  let size = headerSize(args.length);
-  for (let i = 0; i < args.length; i++) {
+  const count = args.length;
+  // Each argument as text or bytes, and its size in bytes.
+  const parts: (string | Uint8Array)[] = new Array(count);
+  const sizes: number[] = new Array(count);
+  let size = headerSize(count);
+  for (let i = 0; i < count; i++) {
     const arg = args[i];
-    const bytes = arg instanceof Uint8Array
-      ? arg
-      : typeof arg === "string"
-      ? encoder.encode(arg)
-      : typeof arg === "number" && Number.isFinite(arg)
-      ? encoder.encode(String(arg))
-      : badArgument(arg, i);
-    parts[i] = bytes;
-    size += headerSize(bytes.length) + bytes.length + 2;
+    let part: string | Uint8Array;
+    let n: number;
+    if (typeof arg === "string") {
+      if (arg.length <= SHORT_STRING) {
+        part = arg;
+        n = utf8Length(arg);
+      } else {
+        part = encoder.encode(arg);
+        n = part.length;
+      }
+    } else if (arg instanceof Uint8Array) {
+      part = arg;
+      n = arg.length;
+    } else if (
+      (typeof arg === "number" && Number.isFinite(arg)) ||
+      typeof arg === "bigint"
+    ) {
+      part = String(arg);
+      n = part.length;
+    } else {
+      badArgument(arg, i);
+    }
+    parts[i] = part;
+    sizes[i] = n;
+    size += headerSize(n) + n + 2;
   }
   const out = new Uint8Array(size);
-  let at = writeHeader(out, 0, 42, args.length);
-  for (const bytes of parts) {
-    at = writeHeader(out, at, 36, bytes.length);
-    out.set(bytes, at);
-    at += bytes.length;
+  let at = writeHeader(out, 0, 42, count);
+  for (let i = 0; i < count; i++) {
+    const part = parts[i];
+    const n = sizes[i];
+    at = writeHeader(out, at, 36, n);
+    if (typeof part !== "string") out.set(part, at);
+    else if (n === part.length) {
+      for (let j = 0; j < n; j++) out[at + j] = part.charCodeAt(j);
+    } else writeUtf8(out, at, part);
+    at += n;
     out[at++] = 13;
     out[at++] = 10;
   }
   return out;
+}
+
+/**
+ * Strings up to this many UTF-16 units are encoded by the loops below;
+ * longer ones by `TextEncoder`, whose call costs more than a short loop.
+ */
+const SHORT_STRING = 128;
+
+/** The UTF-8 size of `text`, as `TextEncoder` encodes it. */
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (
+      c >= 0xd800 && c < 0xdc00 && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      n += 2; // a surrogate pair: 2 units, 4 bytes
+      i++;
+    } else n += 2; // 3 bytes; a lone surrogate becomes U+FFFD
+  }
+  return n;
+}
+
+/** Writes `text` as UTF-8 at `at`, as `TextEncoder` would. */
+function writeUtf8(out: Uint8Array, at: number, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+    } else if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (
+      c >= 0xd800 && c < 0xdc00 && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00);
+      out[at++] = 0xf0 | (c >> 18);
+      out[at++] = 0x80 | ((c >> 12) & 0x3f);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c < 0xe000) c = 0xfffd; // a lone surrogate
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    }
+  }
 }
 
 function badArgument(arg: unknown, index: number): never {
@@ -364,7 +616,7 @@ function badArgument(arg: unknown, index: number): never {
   }
   throw new TypeError(
     `Cannot send argument ${index} (${typeof arg}): it must be a string, ` +
-      "a number or a Uint8Array",
+      "a number, a bigint or a Uint8Array",
   );
 }
 
@@ -423,8 +675,9 @@ export function encodeReply(value: RespValue): Uint8Array {
   const walk = (v: RespValue): void => {
     if (v === null) add(NIL);
     else if (typeof v === "string") add(encoder.encode(`+${v}\r\n`));
-    else if (typeof v === "number") add(encoder.encode(`:${v}\r\n`));
-    else if (v instanceof RedisError) {
+    else if (typeof v === "number" || typeof v === "bigint") {
+      add(encoder.encode(`:${v}\r\n`));
+    } else if (v instanceof RedisError) {
       add(encoder.encode(`-${v.message.replace(/[\r\n]/g, " ")}\r\n`));
     } else if (v instanceof Uint8Array) {
       add(encoder.encode(`$${v.length}\r\n`));

@@ -7,6 +7,7 @@ import {
   RedisError,
   RespParser,
   type RespParserOptions,
+  RespScanner,
   type RespValue,
 } from "./resp.ts";
 
@@ -21,6 +22,11 @@ const REPLIES: RespValue[] = [
   0,
   -42,
   1234567890123,
+  9007199254740991,
+  -9007199254740991,
+  9007199254740992n,
+  9223372036854775807n,
+  -9223372036854775808n,
   bytes(""),
   bytes("binary\r\n\0\xff"),
   null,
@@ -134,5 +140,145 @@ Deno.test("encodeCommand() encodes strings, numbers and bytes, and refuses other
     () => encodeCommand(["GET", {} as unknown as string]),
     TypeError,
     "Cannot send argument 1 (object)",
+  );
+});
+
+Deno.test("RespParser reads 64-bit integers beyond 2^53 as bigints, exactly", () => {
+  assertEquals(
+    parseAll([bytes(":9223372036854775807\r\n:-9007199254740993\r\n")]),
+    [9223372036854775807n, -9007199254740993n],
+  );
+  assertEquals(parseAll([bytes(":0000000000000001\r\n:-0\r\n")]), [1, 0]);
+  const parser = new RespParser();
+  parser.push(bytes(":12345678901234567890\r\n"));
+  assertThrows(() => parser.read(), ProtocolError, "has no integer");
+});
+
+Deno.test("RespParser and RespScanner refuse bad options with TypeError or RangeError", () => {
+  for (
+    const make of [
+      (o: unknown) => new RespParser(o as RespParserOptions),
+      (o: unknown) => new RespScanner(o as RespParserOptions),
+    ]
+  ) {
+    assertThrows(() => make(null), TypeError, 'Cannot use options "null"');
+    assertThrows(
+      () => make({ maxBulkLength: -1 }),
+      RangeError,
+      'Cannot use maxBulkLength "-1": it must be an integer of 0 or more',
+    );
+    assertThrows(
+      () => make({ maxArrayLength: NaN }),
+      RangeError,
+      'Cannot use maxArrayLength "NaN"',
+    );
+    assertThrows(
+      () => make({ maxBulkLength: "1" }),
+      TypeError,
+      'Cannot use maxBulkLength "1" (a string): it must be an integer',
+    );
+  }
+  assertThrows(
+    () => new RespParser({ inline: 1 as unknown as boolean }),
+    TypeError,
+    'Cannot use inline "1": it must be a boolean',
+  );
+});
+
+Deno.test("RespScanner reads each whole value of a buffer as RespParser does, and nothing from a cut one", () => {
+  // Whole: the values one after another, as RespParser reads them.
+  const scanner = new RespScanner();
+  const scanned: RespValue[] = [];
+  for (let at = 0; at < STREAM.length; at = scanner.end) {
+    const value = scanner.scan(STREAM, at);
+    if (value === undefined) throw new Error(`nothing at ${at}`);
+    scanned.push(value);
+  }
+  assertEquals(scanned.map(plain), REPLIES.map(plain));
+  // Cut anywhere inside a value: undefined, whatever came before.
+  for (const reply of REPLIES) {
+    const whole = encodeReply(reply);
+    for (let cut = 0; cut < whole.length; cut++) {
+      assertEquals(scanner.scan(whole.subarray(0, cut)), undefined, `${cut}`);
+    }
+    assertEquals(plain(scanner.scan(whole)!), plain(reply));
+    assertEquals(scanner.end, whole.length);
+  }
+});
+
+Deno.test("RespScanner leaves garbage, values over the limits, inline commands and deep nesting to RespParser", () => {
+  const scanner = new RespScanner({ maxBulkLength: 3, maxArrayLength: 2 });
+  for (
+    const left of [
+      ":\r\n",
+      ":12a\r\n",
+      "$-5\r\n",
+      "$3\r\nabcde",
+      "*x\r\n",
+      "\r\n",
+      "PING\r\n",
+      "$4\r\nabcd\r\n",
+      "*3\r\n:1\r\n:2\r\n:3\r\n",
+      ":12345678901234567890\r\n",
+      "*1\r\n".repeat(17) + ":1\r\n",
+    ]
+  ) {
+    assertEquals(scanner.scan(bytes(left)), undefined, left);
+  }
+  // Sixteen levels are read whole; a lone CR inside a simple string is text.
+  const deep = new RespScanner().scan(bytes("*1\r\n".repeat(16) + ":1\r\n"));
+  let level = deep;
+  for (let i = 0; i < 16; i++) level = (level as RespValue[])[0];
+  assertEquals(level, 1);
+  assertEquals(new RespScanner().scan(bytes("+a\rb\r\n")), "a\rb");
+});
+
+Deno.test("encodeCommand() writes text as TextEncoder does: ASCII, accents, emoji, lone surrogates, long strings", () => {
+  const samples = [
+    "",
+    "plain ascii",
+    "clé été",
+    "日本語",
+    "emoji 😀 pair",
+    "lone \ud800 high",
+    "lone \udc00 low",
+    "end high \ud83d",
+    "\u007f\u0080\u07ff\u0800\uffff",
+    "x".repeat(127),
+    "y".repeat(128),
+    "é".repeat(200),
+    "z".repeat(5000) + "😀",
+  ];
+  const parser = new RespParser();
+  parser.push(encodeCommand(samples));
+  assertEquals(parser.read(), samples.map(bytes));
+  parser.push(encodeCommand([12.5, -3, 2n ** 64n, bytes("\0")]));
+  assertEquals(parser.read(), [
+    bytes("12.5"),
+    bytes("-3"),
+    bytes("18446744073709551616"),
+    bytes("\0"),
+  ]);
+  assertThrows(
+    () => encodeCommand(["SET", "k", NaN]),
+    RangeError,
+    'Cannot send argument 2 "NaN": a number must be finite',
+  );
+  assertThrows(
+    () => encodeCommand(["SET", "k", -Infinity]),
+    RangeError,
+    "a number must be finite",
+  );
+  assertThrows(
+    () => encodeCommand(["SET", "k", true as unknown as string]),
+    TypeError,
+    "Cannot send argument 2 (boolean): it must be a string, a number, a bigint or a Uint8Array",
+  );
+});
+
+Deno.test("encodeReply() writes bigints as integers", () => {
+  assertEquals(
+    new TextDecoder().decode(encodeReply([2n ** 63n - 1n, 1])),
+    "*2\r\n:9223372036854775807\r\n:1\r\n",
   );
 });
