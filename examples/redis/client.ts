@@ -19,6 +19,7 @@ import {
   type RespArgument,
   RespParser,
   type RespParserOptions,
+  RespScanner,
   type RespValue,
 } from "./resp.ts";
 
@@ -80,21 +81,37 @@ export interface CommandOptions {
 }
 
 /**
- * Reads one reply. A bulk string is copied out of the buffer it was read
- * into unless it fills at least half of it, so that a value kept for long
- * holds at most twice its size in memory (a view would keep the whole read
- * buffer alive, 16 KiB or more).
+ * Reads one reply. A reply that arrived whole in one chunk (the common case,
+ * pipelined replies included) is parsed straight from it by the client's
+ * `RespScanner`; only one cut by the chunk's end gets a `RespParser`, which
+ * buffers until the rest arrives. A bulk string is copied out of the buffer
+ * it was read into unless it fills at least half of it, so that a value
+ * kept for long holds at most twice its size in memory (a view would keep
+ * the whole read buffer alive, 16 KiB or more).
  */
 class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
-  #parser: RespParser;
+  #scanner: RespScanner;
+  #limits: RespParserOptions;
+  #parser: RespParser | undefined;
 
-  constructor(limits: RespParserOptions) {
+  constructor(scanner: RespScanner, limits: RespParserOptions) {
     super();
-    this.#parser = new RespParser(limits);
+    this.#scanner = scanner;
+    this.#limits = limits;
   }
 
   override dataReceived(data: Uint8Array): Uint8Array | void {
-    const parser = this.#parser;
+    let parser = this.#parser;
+    if (parser === undefined) {
+      const scanner = this.#scanner;
+      const value = scanner.scan(data, 0);
+      if (value !== undefined) {
+        this.#finish(value);
+        const end = scanner.end;
+        return end < data.length ? data.subarray(end) : undefined;
+      }
+      parser = this.#parser = new RespParser(this.#limits);
+    }
     parser.push(data);
     let value: RespValue | undefined;
     try {
@@ -106,14 +123,19 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
       return;
     }
     if (value === undefined) return;
+    this.#finish(value);
+    return parser.take();
+  }
+
+  #finish(value: RespValue): void {
     if (value instanceof RedisError) this.finished(undefined, value);
     else this.finished(own(value));
-    return parser.take();
   }
 }
 
 /** `value` with each bulk string that is a small view of a buffer copied. */
 function own(value: RespValue): RespValue {
+  if (typeof value !== "object" || value === null) return value;
   if (value instanceof Uint8Array) {
     return value.byteLength * 2 < value.buffer.byteLength
       ? value.slice()
@@ -128,7 +150,7 @@ function own(value: RespValue): RespValue {
 /**
  * A Redis client: `command("SET", "key", "value")` sends a command and
  * resolves with its reply, a simple string as a `string`, an integer as a
- * `number`, a bulk string as a `Uint8Array` (binary-safe; decode it to get
+ * `number` (a `bigint` beyond ±2^53−1), a bulk string as a `Uint8Array` (binary-safe; decode it to get
  * text) or `null`, an array as an array (nested, elements of these types)
  * or `null`. An error reply rejects with `RedisError` and keeps the
  * connection: the server answered, the stream is in step.
@@ -218,13 +240,14 @@ export class RedisClient extends Client {
       maxBulkLength: options.maxBulkLength,
       maxArrayLength: options.maxArrayLength,
     };
-    // Checked now, not at the first reply.
-    new RespParser(limits);
+    // Checked now, not at the first reply. One scanner serves every reply:
+    // it keeps no state between calls.
+    const scanner = new RespScanner(limits);
     super({
       ...options,
       poolSize: options.poolSize ?? 1,
       pipelining: options.pipelining ?? 256,
-      consumerFactory: () => new ReplyConsumer(limits),
+      consumerFactory: () => new ReplyConsumer(scanner, limits),
     });
     // Checked now, not at the first command.
     new Request(address, { tls: options.tls });

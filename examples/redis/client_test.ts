@@ -100,6 +100,11 @@ Deno.test("RedisClient.command() resolves every reply type from the real redis-s
   // Integers, negative included.
   assertEquals(await client.command("INCRBY", "n", -42), -42);
   assertEquals(await client.command("EXISTS", "k", "n", "none"), 2);
+  // Beyond 2^53 a number would lose digits: a bigint, exact, both ways.
+  const max = 9223372036854775807n;
+  assertEquals(await client.command("INCRBY", "big", max - 1n), max - 1n);
+  assertEquals(await client.command("INCR", "big"), max);
+  await assertRejects(() => client.command("INCR", "big"), RedisError);
   // A bulk string, and the nil bulk string.
   assertEquals(await client.command("GET", "k"), bytes("v"));
   assertEquals(await client.command("GET", "none"), null);
