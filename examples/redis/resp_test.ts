@@ -276,6 +276,22 @@ Deno.test("encodeCommand() writes text as TextEncoder does: ASCII, accents, emoj
   );
 });
 
+Deno.test("encodeCommand() never hands out the same bytes twice: 20,000 commands kept, across buffers, all intact", () => {
+  const commands = Array.from(
+    { length: 20_000 },
+    (_, i) => ["SET", `key:${i}`, "v".repeat(i % 300), i % 7 ? "é" : "e"],
+  );
+  const encoded = commands.map((args) => encodeCommand(args));
+  const parser = new RespParser();
+  for (let i = 0; i < commands.length; i++) {
+    parser.push(encoded[i]);
+    assertEquals(parser.read(), commands[i].map(bytes), `command ${i}`);
+  }
+  // A large one has a buffer of its own.
+  const large = encodeCommand(["SET", "k", "x".repeat(100_000)]);
+  assertEquals(large.byteLength, large.buffer.byteLength);
+});
+
 Deno.test("encodeReply() writes bigints as integers", () => {
   assertEquals(
     new TextDecoder().decode(encodeReply([2n ** 63n - 1n, 1])),
