@@ -178,6 +178,34 @@ Deno.test("RedisClient copies small bulk strings out of the read buffer, and kee
   assertEquals(items.map((item) => item.buffer.byteLength), [1, 2]);
 });
 
+Deno.test("RedisClient with copyBulk false gives views of the read buffer, intact", async () => {
+  await using redis = await startRealRedis();
+  await using client = new RedisClient({ port: redis.port }, {
+    copyBulk: false,
+  });
+  await client.command("MSET", "a", "abc", "b", "de");
+  const [a, b] = await Promise.all([
+    client.command("GET", "a"),
+    client.command("GET", "b"),
+  ]) as Uint8Array[];
+  assertEquals([a, b], [bytes("abc"), bytes("de")]);
+  // Views of one buffer, larger than both.
+  assert(a.buffer === b.buffer && a.buffer.byteLength >= 1024);
+  // Later reads never overwrite them.
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => client.command("SET", `k${i}`, i)),
+  );
+  assertEquals([a, b], [bytes("abc"), bytes("de")]);
+  assertThrows(
+    () =>
+      new RedisClient({ port: redis.port }, {
+        copyBulk: "no" as unknown as boolean,
+      }),
+    TypeError,
+    'Cannot use copyBulk "no" (a string): it must be a boolean',
+  );
+});
+
 Deno.test("RedisClient rejects an error reply with RedisError and keeps the connection", async () => {
   await using redis = await startRealRedis();
   await using client = new RedisClient({ port: redis.port });
