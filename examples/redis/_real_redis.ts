@@ -10,6 +10,8 @@
 export interface RealRedis extends AsyncDisposable {
   /** Its loopback port. */
   readonly port: number;
+  /** Its TLS port, when started with `tls`. */
+  readonly tlsPort: number | undefined;
   /** Its process id. */
   readonly pid: number;
   /** Stops it (SIGTERM, then waits for it to exit). */
@@ -26,6 +28,11 @@ export function freePort(): number {
 export interface RealRedisOptions {
   /** A Unix socket path to listen on as well (`--unixsocket`). */
   unixSocket?: string;
+  /**
+   * TLS on a port of its own as well (`--tls-port`, a free one), with these
+   * PEM files; clients need no certificate.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /**
@@ -33,7 +40,7 @@ export interface RealRedisOptions {
  * default) and resolves once it answers `PING`.
  *
  * @param port The port to listen on.
- * @param options A Unix socket to listen on as well.
+ * @param options A Unix socket, or TLS, to listen on as well.
  * @returns The running server.
  * @throws {Error} If `redis-server` is missing or does not start in 10 s.
  */
@@ -44,11 +51,25 @@ export async function startRealRedis(
   const unix = options.unixSocket === undefined
     ? []
     : ["--unixsocket", options.unixSocket, "--unixsocketperm", "700"];
+  const tlsPort = options.tls === undefined ? undefined : freePort();
+  const tls = options.tls === undefined ? [] : [
+    "--tls-port",
+    String(tlsPort),
+    "--tls-cert-file",
+    options.tls.certFile,
+    "--tls-key-file",
+    options.tls.keyFile,
+    "--tls-ca-cert-file",
+    options.tls.caFile,
+    "--tls-auth-clients",
+    "no",
+  ];
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("redis-server", {
       args: [
         ...unix,
+        ...tls,
         "--port",
         String(port),
         "--bind",
@@ -95,6 +116,7 @@ export async function startRealRedis(
   }
   return {
     port,
+    tlsPort,
     pid: child.pid,
     stop,
     [Symbol.asyncDispose]: stop,

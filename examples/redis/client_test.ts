@@ -14,6 +14,7 @@ import {
   ConnectionRefusedError,
   ProtocolError,
   TimeoutError,
+  TlsError,
 } from "@pulsar/net";
 import { RedisClient, RedisError, type RespValue } from "./client.ts";
 import { encodeReply } from "./resp.ts";
@@ -298,6 +299,33 @@ Deno.test("RedisClient reaches redis-server over a Unix socket", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("RedisClient reaches redis-server over TLS, checking its certificate", async () => {
+  const certs = new URL("../../tests/certs/", import.meta.url).pathname;
+  await using redis = await startRealRedis(undefined, {
+    tls: {
+      certFile: `${certs}server.pem`,
+      keyFile: `${certs}server.key`,
+      caFile: `${certs}ca.pem`,
+    },
+  });
+  const ca = await Deno.readTextFile(`${certs}ca.pem`);
+  await using client = new RedisClient({ port: redis.tlsPort! }, {
+    tls: { caCerts: [ca] },
+  });
+  assertEquals(await client.command("SET", "k", "tls"), "OK");
+  const replies = await Promise.all(
+    Array.from({ length: 100 }, () => client.command("GET", "k")),
+  );
+  assertEquals(replies.map(text), Array(100).fill("tls"));
+  assertEquals(client.sessions, 1);
+  // Without the CA, the server's certificate is refused.
+  await using untrusting = new RedisClient({ port: redis.tlsPort! }, {
+    tls: true,
+    reconnect: false,
+  });
+  await assertRejects(() => untrusting.command("PING"), TlsError);
 });
 
 Deno.test("RedisClient fails with typed errors while redis-server is down, and recovers once it is back on the same port", async () => {
