@@ -8,9 +8,11 @@
 import {
   Client,
   type ClientOptions,
+  ConnectionClosedError,
   ProtocolConsumer,
   Request,
   type RequestAddress,
+  type SocketTransport,
   type TlsClientOptions,
 } from "@pulsar/net";
 import {
@@ -114,6 +116,17 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
     this.#copy = copy;
   }
 
+  override startRequest(): void {
+    const transport = this.transport;
+    if (transport === undefined || transport.isClosing()) {
+      throw new ConnectionClosedError(
+        "Cannot send the command: the connection is closed",
+      );
+    }
+    const request = this.request!;
+    cork(transport, request.encode(), request.signal);
+  }
+
   override dataReceived(data: Uint8Array): Uint8Array | void {
     let parser = this.#parser;
     if (parser === undefined) {
@@ -147,6 +160,67 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
   }
 }
 
+/**
+ * The commands started in this turn of the event loop on one transport,
+ * written together once the turn's microtasks have run.
+ */
+interface Corked {
+  /** Their bytes: one view, while each was encoded right after the last. */
+  pieces: Uint8Array[];
+  /** Their signals, if any. */
+  signals: AbortSignal[] | undefined;
+}
+
+/**
+ * The corked commands, by transport. Commands encoded one after another are
+ * adjacent in `encodeCommand()`'s buffer, so a burst is usually one view,
+ * written with one system call (the transport would write the first at
+ * once and the others, joined, after it: two).
+ */
+const corked = new Map<SocketTransport, Corked>();
+
+function cork(
+  transport: SocketTransport,
+  bytes: Uint8Array,
+  signal: AbortSignal | undefined,
+): void {
+  let batch = corked.get(transport);
+  if (batch === undefined) {
+    batch = { pieces: [bytes], signals: undefined };
+    corked.set(transport, batch);
+    queueMicrotask(() => uncork(transport));
+  } else {
+    const { pieces } = batch;
+    const last = pieces[pieces.length - 1];
+    if (
+      last.buffer === bytes.buffer &&
+      last.byteOffset + last.length === bytes.byteOffset
+    ) {
+      pieces[pieces.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + bytes.length,
+      );
+    } else pieces.push(bytes);
+  }
+  if (signal !== undefined) (batch.signals ??= []).push(signal);
+}
+
+function uncork(transport: SocketTransport): void {
+  const { pieces, signals } = corked.get(transport)!;
+  corked.delete(transport);
+  // Closed meanwhile: its commands fail with it. A command aborted in the
+  // turn it was sent is not written, nor are the others (the client closes
+  // the connection under an aborted command, and they fail with it).
+  if (transport.isClosing() || signals?.some((s) => s.aborted)) return;
+  try {
+    for (const piece of pieces) transport.write(piece);
+  } catch (error) {
+    // Cannot happen while it is open; if it did, the commands fail with it.
+    transport.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 /** `value` with each bulk string that is a small view of a buffer copied. */
 function own(value: RespValue): RespValue {
   if (typeof value !== "object" || value === null) return value;
@@ -172,6 +246,9 @@ function own(value: RespValue): RespValue {
  * Commands are pipelined: up to `pipelining` (256) are in flight on one
  * connection (`poolSize`, 1), written without waiting for the replies
  * before them; Redis answers in order, and each reply reaches its command.
+ * The commands sent in one turn of the event loop are written together,
+ * once its microtasks have run: one system call for a burst. A command
+ * aborted in the turn it was sent is not written.
  * What breaks the stream (the connection closing or reset, bytes that are
  * no RESP, a command that times out or is aborted, whose reply may still
  * come) closes the connection, and the commands in flight on it fail with

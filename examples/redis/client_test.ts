@@ -568,6 +568,16 @@ Deno.test("RedisClient: an aborted command rejects with the reason, and an alrea
     Error,
     "not wanted",
   );
+  // Aborted in the turn it was sent: it never reaches the server, and the
+  // commands sent with it fail with the abort as the cause.
+  assertEquals(await client.command("PING"), "PONG");
+  const soon = new AbortController();
+  const aborted = client.request(["INCR", "soon"], { signal: soon.signal });
+  const sentWith = client.command("INCR", "with");
+  soon.abort(new Error("changed my mind"));
+  await assertRejects(() => aborted, Error, "changed my mind");
+  await assertRejects(() => sentWith, ConnectionClosedError);
+  assertEquals(await client.command("MGET", "soon", "with"), [null, null]);
   const controller = new AbortController();
   const blocked = client.request(["BLPOP", "queue", 0], {
     signal: controller.signal,
