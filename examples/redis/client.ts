@@ -165,15 +165,22 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
  * written together once the turn's microtasks have run.
  */
 interface Corked {
-  /** Their bytes: one view, while each was encoded right after the last. */
-  pieces: Uint8Array[];
+  /** Their bytes before the current run, if any. */
+  pieces: Uint8Array[] | undefined;
+  /**
+   * The current run: bytes `start..end` of `buffer`, while each command was
+   * encoded right after the last (usually the whole burst).
+   */
+  buffer: ArrayBufferLike;
+  start: number;
+  end: number;
   /** Their signals, if any. */
   signals: AbortSignal[] | undefined;
 }
 
 /**
  * The corked commands, by transport. Commands encoded one after another are
- * adjacent in `encodeCommand()`'s buffer, so a burst is usually one view,
+ * adjacent in `encodeCommand()`'s buffer, so a burst is usually one run,
  * written with one system call (the transport would write the first at
  * once and the others, joined, after it: two).
  */
@@ -185,36 +192,44 @@ function cork(
   signal: AbortSignal | undefined,
 ): void {
   let batch = corked.get(transport);
+  const start = bytes.byteOffset;
   if (batch === undefined) {
-    batch = { pieces: [bytes], signals: undefined };
+    batch = {
+      pieces: undefined,
+      buffer: bytes.buffer,
+      start,
+      end: start + bytes.length,
+      signals: undefined,
+    };
     corked.set(transport, batch);
     queueMicrotask(() => uncork(transport));
+  } else if (batch.buffer === bytes.buffer && batch.end === start) {
+    batch.end += bytes.length;
   } else {
-    const { pieces } = batch;
-    const last = pieces[pieces.length - 1];
-    if (
-      last.buffer === bytes.buffer &&
-      last.byteOffset + last.length === bytes.byteOffset
-    ) {
-      pieces[pieces.length - 1] = new Uint8Array(
-        last.buffer,
-        last.byteOffset,
-        last.length + bytes.length,
-      );
-    } else pieces.push(bytes);
+    (batch.pieces ??= []).push(run(batch));
+    batch.buffer = bytes.buffer;
+    batch.start = start;
+    batch.end = start + bytes.length;
   }
   if (signal !== undefined) (batch.signals ??= []).push(signal);
 }
 
+function run(batch: Corked): Uint8Array {
+  return new Uint8Array(batch.buffer, batch.start, batch.end - batch.start);
+}
+
 function uncork(transport: SocketTransport): void {
-  const { pieces, signals } = corked.get(transport)!;
+  const batch = corked.get(transport)!;
   corked.delete(transport);
   // Closed meanwhile: its commands fail with it. A command aborted in the
   // turn it was sent is not written, nor are the others (the client closes
   // the connection under an aborted command, and they fail with it).
-  if (transport.isClosing() || signals?.some((s) => s.aborted)) return;
+  if (transport.isClosing() || batch.signals?.some((s) => s.aborted)) return;
   try {
-    for (const piece of pieces) transport.write(piece);
+    if (batch.pieces !== undefined) {
+      for (const piece of batch.pieces) transport.write(piece);
+    }
+    transport.write(run(batch));
   } catch (error) {
     // Cannot happen while it is open; if it did, the commands fail with it.
     transport.abort(error instanceof Error ? error : new Error(String(error)));
