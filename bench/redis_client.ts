@@ -274,8 +274,8 @@ interface Row {
 export async function runRedisClientBench(
   options: { smoke: boolean },
 ): Promise<string> {
-  const rounds = options.smoke ? 1 : 7;
-  const millis = options.smoke ? 150 : 700;
+  const rounds = options.smoke ? 1 : 11;
+  const millis = options.smoke ? 150 : 500;
   const started = performance.now();
   await using redis = await startRealRedis();
   await pin(redis.pid, 1);
