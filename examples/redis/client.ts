@@ -253,9 +253,9 @@ function own(value: RespValue): RespValue {
 /**
  * A Redis client: `command("SET", "key", "value")` sends a command and
  * resolves with its reply, a simple string as a `string`, an integer as a
- * `number` (a `bigint` beyond ±2^53−1), a bulk string as a `Uint8Array` (binary-safe; decode it to get
- * text) or `null`, an array as an array (nested, elements of these types)
- * or `null`. An error reply rejects with `RedisError` and keeps the
+ * `number` (a `bigint` beyond ±2^53−1), a bulk string as a `Uint8Array`
+ * (binary-safe; decode it to get text) or `null`, an array as an array
+ * (nested, elements of these types) or `null`. An error reply rejects with `RedisError` and keeps the
  * connection: the server answered, the stream is in step.
  *
  * Commands are pipelined: up to `pipelining` (256) are in flight on one
@@ -264,15 +264,19 @@ function own(value: RespValue): RespValue {
  * The commands sent in one turn of the event loop are written together,
  * once its microtasks have run: one system call for a burst. A command
  * aborted in the turn it was sent is not written.
+ *
  * What breaks the stream (the connection closing or reset, bytes that are
  * no RESP, a command that times out or is aborted, whose reply may still
  * come) closes the connection, and the commands in flight on it fail with
  * `ConnectionClosedError`: a reply never reaches another command. A server
  * that is restarting is reconnected to with backoff (`reconnect`).
  *
- * Commands that change a connection's state (`SELECT`, `AUTH`, `MULTI`,
- * blocking pops, `SUBSCRIBE`) need a connection of their own: this client
- * spreads commands over its pool and may reconnect between them.
+ * Connection state is not kept: with `poolSize` 1 the commands go in order
+ * on one connection, so a `MULTI` ... `EXEC` sent together runs as one
+ * transaction, but a reconnect between commands starts a fresh connection,
+ * without a `SELECT` or `AUTH` sent before it. A blocking command (`BLPOP`)
+ * holds up the commands behind it; `SUBSCRIBE`, whose replies never end,
+ * needs a client of its own.
  *
  * @example Set and get a value on a real redis-server
  * ```ts
