@@ -160,6 +160,39 @@ Deno.test("RedisClient round-trips binary values of 0, 1 and 1 MiB bytes", async
   );
 });
 
+Deno.test("RedisClient gives a 1 MiB reply and the small ones pipelined around it each to its command", async () => {
+  await using redis = await startRealRedis();
+  await using client = new RedisClient({ port: redis.port });
+  const large = pattern(1024 * 1024);
+  await client.command("SET", "large", large);
+  const replies = await Promise.all(
+    Array.from(
+      { length: 21 },
+      (_, i) =>
+        i % 10 === 5
+          ? client.command("GET", "large")
+          : client.command("ECHO", `small ${i}`),
+    ),
+  );
+  replies.forEach((reply, i) => {
+    if (i % 10 === 5) assertEquals(reply, large, `reply ${i}`);
+    else assertEquals(text(reply), `small ${i}`);
+  });
+  assertEquals(client.sessions, 1);
+});
+
+Deno.test("RedisClient sends the next command on a new connection when the server closed the idle one", async () => {
+  await using redis = await startRealRedis();
+  await using client = new RedisClient({ port: redis.port });
+  await using admin = new RedisClient({ port: redis.port });
+  const id = await client.command("CLIENT", "ID");
+  assertEquals(await admin.command("CLIENT", "KILL", "ID", id as number), 1);
+  await sleep(50);
+  assertEquals(await client.command("INCR", "n"), 1);
+  assertEquals(client.sessions, 2);
+  assertEquals(await client.command("GET", "n"), bytes("1"));
+});
+
 Deno.test("RedisClient copies small bulk strings out of the read buffer, and keeps large ones as read", async () => {
   await using redis = await startRealRedis();
   await using client = new RedisClient({ port: redis.port });
