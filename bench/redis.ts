@@ -32,7 +32,14 @@ async function serverBench(): Promise<Section | undefined> {
   return module.runRedisServerBench as Section;
 }
 
+/** The 1-minute load average, where /proc tells it. */
+async function load(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  return text.split(" ")[0] || "unknown";
+}
+
 const smoke = Deno.args.includes("--smoke");
+const loadBefore = await load();
 const started = performance.now();
 const sections: string[] = [];
 const server = await serverBench();
@@ -47,8 +54,10 @@ const report = [
   `Measured ${new Date().toISOString().slice(0, 10)} by \`deno task ` +
   `bench:redis${smoke ? " --smoke" : ""}\` in ${seconds.toFixed(0)} s on: ` +
   `${navigator.hardwareConcurrency} cores, ${cpu}; Deno ${Deno.version.deno} ` +
-  `(V8 ${Deno.version.v8}). Higher is better. The machine is shared: ` +
-  "compare figures within one run.",
+  `(V8 ${Deno.version.v8}); load average ${loadBefore} before, ` +
+  `${await load()} after. Higher is better. The machine is shared (other ` +
+  "work runs beside the benchmark): compare figures within one run, and " +
+  "prefer the CPU time per command, which load moves less than the rates.",
   "",
   ...sections,
 ].join("\n");
