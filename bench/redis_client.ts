@@ -345,6 +345,19 @@ function ratio(row: Row): { ratio: number; fastest: Impl; cpuRatio: number } {
   };
 }
 
+/**
+ * The median over the rounds of `impl`'s rate over the fastest npm rate of
+ * the same round: what the table gives for `RedisClient`, for the chart.
+ */
+function pairedRatio(row: Row, impl: Impl): number {
+  const rates = (of: Impl) => row.rates.get(of)!;
+  return spread(
+    rates(impl).map((rate, round) =>
+      rate / Math.max(...NPM.map((npm) => rates(npm)[round]))
+    ),
+  ).median;
+}
+
 function report(
   rows: Row[],
   rounds: number,
@@ -408,7 +421,10 @@ function report(
   return lines.join("\n");
 }
 
-/** Bars: each client's req/s over the fastest npm client's, per row. */
+/**
+ * Bars: each client's req/s over the fastest npm client's of the same
+ * round (median over the rounds), per row.
+ */
 function chart(rows: Row[]): string {
   const colors: Record<Impl, string> = {
     pulsar: "#2b6cb0",
@@ -418,12 +434,9 @@ function chart(rows: Row[]): string {
   };
   const rowHeight = 16;
   const left = 150;
-  const base = (row: Row) => spread(row.rates.get(ratio(row).fastest)!).median;
   const largest = Math.max(
     1.2,
-    ...rows.flatMap((row) =>
-      IMPLS.map((impl) => spread(row.rates.get(impl)!).median / base(row))
-    ),
+    ...rows.flatMap((row) => IMPLS.map((impl) => pairedRatio(row, impl))),
   );
   const scale = 600 / largest; // pixels for a ratio of 1.0
   let y = 40;
@@ -434,15 +447,15 @@ function chart(rows: Row[]): string {
         `text-anchor="end">${row.op}, ${row.inflight} in flight</text>`,
     );
     for (const impl of IMPLS) {
-      const r = spread(row.rates.get(impl)!).median / base(row);
+      const r = pairedRatio(row, impl);
       const w = Math.max(1, r * scale);
       parts.push(
         `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${
           rowHeight - 3
         }" fill="${colors[impl]}"/>`,
-        `<text x="${left + w + 4}" y="${y + rowHeight - 5}" class="v">${
-          r.toFixed(2)
-        }</text>`,
+        `<text x="${(left + w + 4).toFixed(1)}" y="${
+          y + rowHeight - 5
+        }" class="v">${r.toFixed(2)}</text>`,
       );
       y += rowHeight;
     }
@@ -453,7 +466,7 @@ function chart(rows: Row[]): string {
       colors[impl]
     }"/><text x="${left + i * 170 + 16}" y="18">${LABELS[impl]}</text>`
   ).join("");
-  const one = left + scale;
+  const one = (left + scale).toFixed(1);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${
     left + 600 + 60
   }" height="${y + 30}" font-family="sans-serif" font-size="12">
