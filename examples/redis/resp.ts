@@ -11,6 +11,8 @@ import { ChunkReader, ProtocolError } from "@pulsar/net";
 /** An error reply (`-ERR ...`): the server's message. */
 export class RedisError extends Error {
   /**
+   * Builds the error of an error reply.
+   *
    * @param message The server's message, without the leading `-`.
    */
   constructor(message: string) {
@@ -145,6 +147,8 @@ export class RespParser {
   #inline: boolean;
 
   /**
+   * Builds a parser with nothing buffered.
+   *
    * @param options The limits, and whether inline commands are accepted.
    * @throws {TypeError} If an option has the wrong type.
    * @throws {RangeError} If a limit is not an integer of 0 or more.
@@ -374,6 +378,8 @@ export class RespScanner {
   #end = 0;
 
   /**
+   * Builds a scanner.
+   *
    * @param options The limits (`inline` is ignored: inline commands are
    * left to `RespParser`).
    * @throws {TypeError} If an option has the wrong type.
