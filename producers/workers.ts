@@ -26,7 +26,7 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { formatHostPort } from "../transports/format_address.ts";
-import { checkPort } from "../transports/_options.ts";
+import { checkPort, hasUnstableNet } from "../transports/_options.ts";
 import { WORKER_ENTRY } from "./_worker_main.ts";
 import {
   BEAT_INTERVAL,
@@ -51,7 +51,11 @@ export interface WorkerServerOptions {
   hostname: string;
   /** The port to listen on (the one the first worker was given). */
   port: number;
-  /** True when more than one worker shares the port. */
+  /**
+   * Whether to share the port (`SO_REUSEPORT`): true with more than one
+   * worker, and with one where the system allows it (so a replacement can
+   * listen while the worker it replaces still holds the port).
+   */
   reusePort: boolean;
   /** The worker's name, for messages: the supervisor's name and its id. */
   name: string;
@@ -162,7 +166,11 @@ export interface ServeWorkersOptions {
    * Milliseconds a worker may go without a beat (a worker beats every
    * 100 ms while its event loop runs) before it is deemed hung, terminated
    * and replaced; also bounds a worker that hangs while starting. 0 or
-   * `Infinity` for no limit; otherwise at least 200.
+   * `Infinity` for no limit; otherwise at least 200. Deno ends a terminated
+   * worker only when its JavaScript returns to the event loop: one that
+   * never returns keeps its thread, its connections and its listening
+   * socket (so its share of new connections waits in its backlog) until
+   * the process ends.
    *
    * @default {10000}
    */
@@ -202,7 +210,7 @@ export interface WorkerStatus {
    * `"closing"` or `"closed"`.
    */
   state: "starting" | "running" | "restarting" | "closing" | "closed";
-  /** How many times this worker has been replaced. */
+  /** How many replacements of this worker have been started. */
   restarts: number;
   /** Connections built by this worker and those it replaced. */
   sessions: number;
@@ -299,6 +307,12 @@ export class WorkerSupervisor {
   #closed: PromiseWithResolvers<void> | undefined;
   #watchdog: Timer | undefined;
   #address: Deno.NetAddr | undefined;
+  /**
+   * Whether the workers listen with `reusePort`: always with more than
+   * one, and with one where the system has it, so that a replacement can
+   * listen before the worker it replaces has let go of the port.
+   */
+  #reusePort: boolean;
   /** The grace period `close()` was given. */
   #gracePeriod = 0;
 
@@ -359,6 +373,8 @@ export class WorkerSupervisor {
     // SO_REUSEPORT spreads connections only on Linux; Deno ignores it
     // elsewhere, where a second listener would fail with AddrInUse.
     this.workerCount = Deno.build.os === "linux" ? workers : 1;
+    this.#reusePort = this.workerCount > 1 ||
+      (Deno.build.os === "linux" && hasUnstableNet());
   }
 
   /**
@@ -404,7 +420,7 @@ export class WorkerSupervisor {
     return total;
   }
 
-  /** How many workers have been replaced so far. */
+  /** How many replacement workers have been started so far. */
   get restarts(): number {
     let total = 0;
     for (const slot of this.#slots) total += slot.restarts;
@@ -558,7 +574,7 @@ export class WorkerSupervisor {
       module: this.module,
       hostname: this.hostname,
       port: this.#port,
-      reusePort: this.workerCount > 1,
+      reusePort: this.#reusePort,
       name: this.name,
       data: this.#data,
       stats: slot.stats.buffer as SharedArrayBuffer,
