@@ -25,7 +25,6 @@ import {
   describe,
   optional,
 } from "../internal/validate.ts";
-import { formatHostPort } from "../transports/format_address.ts";
 import { checkPort, hasUnstableNet } from "../transports/_options.ts";
 import { WORKER_ENTRY } from "./_worker_main.ts";
 import {
