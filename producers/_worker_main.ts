@@ -213,6 +213,7 @@ function isServerLike(value: unknown): value is ServerLike {
   return typeof server === "object" && server !== null &&
     typeof server.start === "function" &&
     typeof server.close === "function" &&
+    typeof server.closed?.then === "function" &&
     typeof server.requestsProcessed === "number";
 }
 

@@ -561,10 +561,7 @@ export class WorkerSupervisor {
     // (no read access to it, say).
     worker.onerror = (event) => {
       event.preventDefault();
-      const error = slot.state === "starting"
-        ? new WorkerError(slot.id, event.message)
-        : new Error(event.message);
-      this.#lost(slot, worker, "worker", error);
+      this.#lost(slot, worker, "worker", new Error(event.message));
     };
     const start: ToWorker = {
       type: "start",
@@ -632,6 +629,13 @@ export class WorkerSupervisor {
   #lost(slot: Slot, worker: Worker, source: string, error: Error): void {
     if (slot.worker !== worker) return;
     const wasReady = slot.state === "running" || slot.state === "closing";
+    if (
+      !wasReady && !(error instanceof WorkerError) &&
+      !(error instanceof ListenError)
+    ) {
+      // It crashed, exited or hung before it listened.
+      error = new WorkerError(slot.id, error.message, { cause: error });
+    }
     slot.ready?.reject(error);
     this.#end(slot, worker);
     // While start() runs, a worker that cannot start fails it: start()

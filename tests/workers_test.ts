@@ -483,6 +483,29 @@ for (
   });
 }
 
+Deno.test("serveWorkers() with a worker module that calls Deno.exit() while imported rejects with a WorkerError", async () => {
+  await assertRejects(
+    () => serveWorkers(module("exits_on_import"), { workers: 2 }),
+    WorkerError,
+    "Worker 1 failed to start: Worker 1 exited: it called Deno.exit()",
+  );
+});
+
+Deno.test("serveWorkers() with a worker module that blocks while imported rejects with a WorkerError after heartbeatTimeout", async () => {
+  const started = Date.now();
+  const error = await assertRejects(
+    () =>
+      serveWorkers(module("blocks_on_import"), {
+        workers: 1,
+        heartbeatTimeout: 400,
+      }),
+    WorkerError,
+    "sent no heartbeat",
+  );
+  assertInstanceOf(error.cause, TimeoutError);
+  assertLessOrEqual(Date.now() - started, 1400);
+});
+
 Deno.test("serveWorkers() with a module whose server ignores its options rejects with a WorkerError", async () => {
   const error = await assertRejects(
     () => serveWorkers(module("ignores_options"), { workers: 2 }),
