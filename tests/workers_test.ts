@@ -25,7 +25,7 @@ import {
   WorkerSupervisor,
 } from "../mod.ts";
 import { EchoServerConsumer } from "../examples/echo/echo.ts";
-import { decoder, encoder, waitFor } from "./_helpers.ts";
+import { certs, decoder, encoder, waitFor } from "./_helpers.ts";
 import { echo } from "./_fixtures.ts";
 
 const ECHO = new URL("./worker_modules/echo.ts", import.meta.url);
@@ -602,6 +602,33 @@ Deno.test("Server with reusePort shares a port with another Server; without it t
   assertGreater(second.requestsProcessed, 0);
   await using third = build(first.port);
   await assertRejects(() => third.start(), AddrInUseError);
+});
+
+Deno.test("Server with tls and reusePort shares a port with another", async () => {
+  const build = (port: number) =>
+    new Server({
+      consumerFactory: () => new EchoServerConsumer(),
+      port,
+      reusePort: true,
+      tls: { cert: certs.cert, key: certs.key },
+    });
+  await using first = build(0);
+  await first.start();
+  await using second = build(first.port);
+  await second.start();
+  for (let i = 0; i < 16; i++) {
+    using conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: first.port,
+      caCerts: [certs.ca],
+    });
+    assertEquals(await echo(conn, "tls"), "tls\r\n\r\n");
+  }
+  await waitFor(() =>
+    first.requestsProcessed + second.requestsProcessed === 16
+  );
+  assertGreater(first.requestsProcessed, 0);
+  assertGreater(second.requestsProcessed, 0);
 });
 
 Deno.test("Server and listen() check reusePort", () => {
