@@ -93,7 +93,11 @@ export class RequestReader {
    */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    if (this.#mode === IDLE) this.#mode = chunk[0] === 42 ? MULTIBULK : INLINE;
+    // Between commands, the first byte says what the next one is (with
+    // bytes still buffered, read() looks at theirs).
+    if (this.#mode === IDLE && this.#reader.length === 0) {
+      this.#mode = chunk[0] === 42 ? MULTIBULK : INLINE;
+    }
     this.#reader.push(chunk);
   }
 
@@ -117,17 +121,18 @@ export class RequestReader {
    */
   read(): Uint8Array[] | undefined {
     while (true) {
-      if (this.#mode === IDLE) return undefined;
+      if (this.#mode === IDLE) {
+        // Bytes after the last command: their first says what comes next.
+        if (this.#reader.length === 0) return undefined;
+        this.push(this.#reader.take());
+      }
       const args = this.#mode === INLINE
         ? this.#readInline()
         : this.#readMultibulk();
       if (args === undefined) return undefined;
       this.#mode = IDLE;
+      // An empty command is skipped, as Redis does.
       if (args.length > 0) return args;
-      // An empty command: Redis skips it. The bytes after it say what the
-      // next one is.
-      const rest = this.#reader.take();
-      this.push(rest);
     }
   }
 
