@@ -1,9 +1,12 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 /**
- * A Redis list: a double-ended queue of byte strings.
+ * A Redis list: a double-ended queue of strings (bytes, or text one
+ * character per byte).
  *
  * @module
  */
+
+import type { Bytes } from "./bytes.ts";
 
 /**
  * A list value, pushed and popped at both ends in constant time (a ring
@@ -19,12 +22,12 @@
  * list.pushBack(bytes("b"));
  * list.pushFront(bytes("a"));
  * assertEquals(list.length, 2);
- * assertEquals(new TextDecoder().decode(list.at(1)), "b");
- * assertEquals(new TextDecoder().decode(list.popFront()), "a");
+ * assertEquals(list.at(1), bytes("b"));
+ * assertEquals(list.popFront(), bytes("a"));
  * ```
  */
 export class ListValue {
-  #items: (Uint8Array | undefined)[] = new Array(8);
+  #items: (Bytes | undefined)[] = new Array(8);
   #head = 0;
   #length = 0;
 
@@ -38,7 +41,7 @@ export class ListValue {
    *
    * @param item The element.
    */
-  pushFront(item: Uint8Array): void {
+  pushFront(item: Bytes): void {
     if (this.#length === this.#items.length) this.#grow();
     this.#head = (this.#head - 1) & (this.#items.length - 1);
     this.#items[this.#head] = item;
@@ -50,7 +53,7 @@ export class ListValue {
    *
    * @param item The element.
    */
-  pushBack(item: Uint8Array): void {
+  pushBack(item: Bytes): void {
     if (this.#length === this.#items.length) this.#grow();
     const mask = this.#items.length - 1;
     this.#items[(this.#head + this.#length) & mask] = item;
@@ -62,7 +65,7 @@ export class ListValue {
    *
    * @returns The element, or `undefined` if the list is empty.
    */
-  popFront(): Uint8Array | undefined {
+  popFront(): Bytes | undefined {
     if (this.#length === 0) return undefined;
     const item = this.#items[this.#head];
     this.#items[this.#head] = undefined;
@@ -78,7 +81,7 @@ export class ListValue {
    * @returns The element.
    * @throws {RangeError} If `index` is out of range.
    */
-  at(index: number): Uint8Array {
+  at(index: number): Bytes {
     if (!(index >= 0 && index < this.#length)) {
       throw new RangeError(`Cannot read index ${index} of ${this.#length}`);
     }
@@ -87,7 +90,7 @@ export class ListValue {
 
   #grow(): void {
     const items = this.#items;
-    const grown: (Uint8Array | undefined)[] = new Array(items.length * 2);
+    const grown: (Bytes | undefined)[] = new Array(items.length * 2);
     for (let i = 0; i < this.#length; i++) {
       grown[i] = items[(this.#head + i) & (items.length - 1)];
     }

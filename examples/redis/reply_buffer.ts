@@ -73,10 +73,25 @@ export class ReplyBuffer {
    * Adds a bulk string reply: `$length\r\nbytes\r\n`. A large one is kept
    * as it is (not copied): do not change it afterwards.
    *
-   * @param bytes The bytes.
+   * @param bytes The bytes, or text written one byte per character (a
+   * short one: text is never passed on as it is).
    */
-  bulk(bytes: Uint8Array): void {
+  bulk(bytes: Uint8Array | string): void {
     const length = bytes.length;
+    if (typeof bytes === "string") {
+      this.#ensure(length + 16);
+      const buffer = this.#buffer;
+      let at = this.#length;
+      buffer[at++] = 36;
+      at = writeDigits(buffer, at, length);
+      buffer[at++] = 13;
+      buffer[at++] = 10;
+      for (let i = 0; i < length; i++) buffer[at++] = bytes.charCodeAt(i);
+      buffer[at++] = 13;
+      buffer[at++] = 10;
+      this.#length = at;
+      return;
+    }
     if (length >= LARGE) {
       this.#line(36, String(length));
       this.#cut();

@@ -64,6 +64,12 @@ const MULTIBULK = 2;
  */
 export class RequestReader {
   #reader = new ChunkReader({ delimiter: LF, maxLineLength: INLINE_MAX });
+  /**
+   * A chunk read in place, from `#at`, while nothing is buffered: whole
+   * commands in it are parsed without the line reader.
+   */
+  #chunk: Uint8Array | undefined;
+  #at = 0;
   #mode = IDLE;
   #args: Uint8Array[] = [];
   /** Arguments of the current array still to read. */
@@ -93,6 +99,16 @@ export class RequestReader {
    */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    if (
+      this.#mode === IDLE && this.#chunk === undefined &&
+      this.#reader.length === 0
+    ) {
+      // Between commands, with nothing buffered: read it in place.
+      this.#chunk = chunk;
+      this.#at = 0;
+      return;
+    }
+    this.#spill();
     // Between commands, the first byte says what the next one is (with
     // bytes still buffered, read() looks at theirs).
     if (this.#mode === IDLE && this.#reader.length === 0) {
@@ -108,7 +124,23 @@ export class RequestReader {
    * @returns The bytes.
    */
   take(): Uint8Array {
+    const chunk = this.#chunk;
+    if (chunk !== undefined) {
+      this.#chunk = undefined;
+      return this.#at === 0 ? chunk : chunk.subarray(this.#at);
+    }
     return this.#reader.take();
+  }
+
+  /** Moves what is left of the chunk read in place to the line reader. */
+  #spill(): void {
+    const chunk = this.#chunk;
+    if (chunk === undefined) return;
+    this.#chunk = undefined;
+    if (this.#at === chunk.length) return;
+    // Only between commands, with nothing buffered.
+    this.#mode = chunk[this.#at] === 42 ? MULTIBULK : INLINE;
+    this.#reader.push(this.#at === 0 ? chunk : chunk.subarray(this.#at));
   }
 
   /**
@@ -121,10 +153,19 @@ export class RequestReader {
    */
   read(): Uint8Array[] | undefined {
     while (true) {
+      if (this.#chunk !== undefined) {
+        const args = this.#readInPlace();
+        if (args !== undefined) return args;
+        // Not a whole, well-formed array: the general path reads it (and
+        // says what is wrong with it).
+        this.#spill();
+      }
       if (this.#mode === IDLE) {
-        // Bytes after the last command: their first says what comes next.
+        // Bytes after the last command: the next one may be read in place.
         if (this.#reader.length === 0) return undefined;
-        this.push(this.#reader.take());
+        this.#chunk = this.#reader.take();
+        this.#at = 0;
+        continue;
       }
       const args = this.#mode === INLINE
         ? this.#readInline()
@@ -134,6 +175,52 @@ export class RequestReader {
       // An empty command is skipped, as Redis does.
       if (args.length > 0) return args;
     }
+  }
+
+  /**
+   * The fast path, for the common case: a whole array of bulk strings, in
+   * Redis's canonical form, within the chunk read in place. Only the
+   * arguments are views made; `undefined` for anything else.
+   */
+  #readInPlace(): Uint8Array[] | undefined {
+    const chunk = this.#chunk!;
+    const end = chunk.length;
+    let at = this.#at;
+    if (chunk[at] !== 42) return undefined;
+    let count = 0;
+    let c = chunk[++at];
+    if (c < 49 || c > 57) return undefined; // 1 to 9
+    do {
+      count = count * 10 + c - 48;
+      c = chunk[++at];
+    } while (c >= 48 && c <= 57 && count < 1e14);
+    if (c !== 13 || chunk[at + 1] !== 10 || count > this.#maxArguments) {
+      return undefined;
+    }
+    at += 2;
+    const args: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      if (chunk[at] !== 36) return undefined;
+      c = chunk[++at];
+      let length = 0;
+      if (c === 48) c = chunk[++at];
+      else if (c >= 49 && c <= 57) {
+        do {
+          length = length * 10 + c - 48;
+          c = chunk[++at];
+        } while (c >= 48 && c <= 57 && length < 1e14);
+      } else return undefined;
+      if (c !== 13 || chunk[at + 1] !== 10 || length > this.#maxBulkLength) {
+        return undefined;
+      }
+      at += 2;
+      if (at + length + 2 > end) return undefined;
+      args.push(chunk.subarray(at, at + length));
+      at += length + 2;
+    }
+    if (at === end) this.#chunk = undefined;
+    else this.#at = at;
+    return args;
   }
 
   #readInline(): Uint8Array[] | undefined {

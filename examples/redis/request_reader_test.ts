@@ -76,6 +76,11 @@ Deno.test("RequestReader reads bytes pushed between two reads after those before
   assertEquals(reader.read(), undefined);
 });
 
+Deno.test("RequestReader skips 100,000 empty commands in one chunk", () => {
+  const empty = "\r\n*0\r\n".repeat(50_000);
+  assertEquals(readAll([encoder.encode(empty + "PING\r\n")]), [["PING"]]);
+});
+
 Deno.test("RequestReader says partial while a command is half read", () => {
   const reader = new RequestReader();
   assertEquals(reader.partial, false);

@@ -6,11 +6,22 @@
  * @module
  */
 
+import {
+  asciiBytes,
+  type Bytes,
+  INT64_MAX,
+  INT64_MIN,
+  keep,
+  keyOf,
+  latin1,
+  lowerAscii,
+  parseInt64,
+} from "./bytes.ts";
 import { ListValue } from "./list_value.ts";
 import type { ReplyBuffer } from "./reply_buffer.ts";
 
-/** A stored value: a string (bytes) or a list. */
-type Value = Uint8Array | ListValue;
+/** A stored value: a string or a list. */
+type Value = Bytes | ListValue;
 
 /** A command's handler: reads its arguments, writes its reply. */
 type Handler = (
@@ -25,14 +36,17 @@ interface Command {
   run: Handler;
 }
 
+/** A command with its lower-case name. */
+interface NamedCommand extends Command {
+  name: string;
+  bytes: Uint8Array;
+}
+
 const WRONGTYPE =
   "WRONGTYPE Operation against a key holding the wrong kind of value";
 const NOT_INTEGER = "ERR value is not an integer or out of range";
 const SYNTAX = "ERR syntax error";
 const OVERFLOW = "ERR increment or decrement would overflow";
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-const EMPTY = new Uint8Array(0);
 
 /** What `CONFIG GET` knows: the settings of an in-memory server. */
 const CONFIG: ReadonlyArray<readonly [string, string]> = [
@@ -90,8 +104,7 @@ export class RedisStore {
    * (`QUIT`).
    */
   execute(args: Uint8Array[], out: ReplyBuffer): After {
-    const name = commandName(args[0]);
-    const command = name === undefined ? undefined : COMMANDS.get(name);
+    const command = findCommand(args[0]);
     if (command === undefined) {
       out.error(unknownCommand(args));
       return undefined;
@@ -101,10 +114,10 @@ export class RedisStore {
       (arity > 0 && args.length !== arity) ||
       (arity < 0 && args.length < -arity)
     ) {
-      out.error(`ERR wrong number of arguments for '${name}' command`);
+      out.error(arityError(command.name));
       return undefined;
     }
-    if (command === QUIT) {
+    if (command.run === QUIT.run) {
       out.simple("OK");
       return "close";
     }
@@ -173,11 +186,11 @@ export class RedisStore {
 
 const QUIT: Command = { arity: -1, run: () => {} };
 
-const COMMANDS = new Map<string, Command>([
+const COMMANDS: [string, Command][] = [
   ["ping", {
     arity: -1,
     run(_store, args, out) {
-      if (args.length > 2) out.error(arity("ping"));
+      if (args.length > 2) out.error(arityError("ping"));
       else if (args.length === 2) out.bulk(args[1]);
       else out.simple("PONG");
     },
@@ -188,8 +201,8 @@ const COMMANDS = new Map<string, Command>([
     run(store, args, out) {
       const value = store.lookup(keyOf(args[1]));
       if (value === undefined) out.nil();
-      else if (value instanceof Uint8Array) out.bulk(value);
-      else out.error(WRONGTYPE);
+      else if (value instanceof ListValue) out.error(WRONGTYPE);
+      else out.bulk(value);
     },
   }],
   ["set", { arity: -3, run: set }],
@@ -231,8 +244,8 @@ const COMMANDS = new Map<string, Command>([
       out.array(args.length - 1);
       for (let i = 1; i < args.length; i++) {
         const value = store.lookup(keyOf(args[i]));
-        if (value instanceof Uint8Array) out.bulk(value);
-        else out.nil();
+        if (value === undefined || value instanceof ListValue) out.nil();
+        else out.bulk(value);
       }
     },
   }],
@@ -240,11 +253,11 @@ const COMMANDS = new Map<string, Command>([
     arity: -3,
     run(store, args, out) {
       if (args.length % 2 === 0) {
-        out.error(arity("mset"));
+        out.error(arityError("mset"));
         return;
       }
       for (let i = 1; i < args.length; i += 2) {
-        store.store(keyOf(args[i]), args[i + 1].slice());
+        store.store(keyOf(args[i]), keep(args[i + 1]));
       }
       out.simple("OK");
     },
@@ -275,9 +288,36 @@ const COMMANDS = new Map<string, Command>([
   ["flushdb", { arity: -1, run: flush }],
   ["config", { arity: -2, run: config }],
   ["quit", QUIT],
-]);
+];
 
-function arity(name: string): string {
+/** The commands by name length and first letter (case-folded). */
+const TABLE: NamedCommand[][] = [];
+for (const [name, command] of COMMANDS) {
+  const bytes = asciiBytes(name);
+  (TABLE[bucket(bytes)] ??= []).push({ ...command, name, bytes });
+}
+
+function bucket(name: Uint8Array): number {
+  return name.length * 32 + (name[0] & 31);
+}
+
+/** The command named by `name`, in any case; no string is made. */
+function findCommand(name: Uint8Array): NamedCommand | undefined {
+  if (name.length === 0 || name.length > 8) return undefined;
+  const candidates = TABLE[bucket(name)];
+  if (candidates === undefined) return undefined;
+  search: for (const command of candidates) {
+    const bytes = command.bytes;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = name[i];
+      if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== bytes[i]) continue search;
+    }
+    return command;
+  }
+  return undefined;
+}
+
+function arityError(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;
 }
 
@@ -347,7 +387,7 @@ function set(store: RedisStore, args: Uint8Array[], out: ReplyBuffer): void {
     if (!get) out.nil();
     return;
   }
-  store.store(key, args[2].slice(), keepTtl);
+  store.store(key, keep(args[2]), keepTtl);
   if (at !== undefined) {
     if (at <= Date.now()) store.delete(key);
     else store.expire(key, at);
@@ -383,7 +423,7 @@ function incrBy(
     }
     result = sum;
   }
-  store.store(key, asciiBytes(String(result)), true);
+  store.store(key, String(result), true);
   out.integer(result);
 }
 
@@ -395,7 +435,7 @@ function push(
 ): void {
   const key = keyOf(args[1]);
   let list = store.lookup(key);
-  if (list instanceof Uint8Array) {
+  if (list !== undefined && !(list instanceof ListValue)) {
     out.error(WRONGTYPE);
     return;
   }
@@ -404,15 +444,15 @@ function push(
     store.store(key, list);
   }
   for (let i = 2; i < args.length; i++) {
-    if (front) list.pushFront(args[i].slice());
-    else list.pushBack(args[i].slice());
+    if (front) list.pushFront(keep(args[i]));
+    else list.pushBack(keep(args[i]));
   }
   out.integer(list.length);
 }
 
 function lpop(store: RedisStore, args: Uint8Array[], out: ReplyBuffer): void {
   if (args.length > 3) {
-    out.error(arity("lpop"));
+    out.error(arityError("lpop"));
     return;
   }
   let count = -1;
@@ -431,7 +471,7 @@ function lpop(store: RedisStore, args: Uint8Array[], out: ReplyBuffer): void {
     else out.array(-1);
     return;
   }
-  if (list instanceof Uint8Array) {
+  if (!(list instanceof ListValue)) {
     out.error(WRONGTYPE);
     return;
   }
@@ -457,7 +497,7 @@ function lrange(store: RedisStore, args: Uint8Array[], out: ReplyBuffer): void {
     out.array(0);
     return;
   }
-  if (list instanceof Uint8Array) {
+  if (!(list instanceof ListValue)) {
     out.error(WRONGTYPE);
     return;
   }
@@ -520,7 +560,7 @@ function config(
     return;
   }
   if (args.length < 3) {
-    out.error(arity("config|get"));
+    out.error(arityError("config|get"));
     return;
   }
   const found = new Map<string, string>();
@@ -539,8 +579,8 @@ function config(
   }
   out.array(found.size * 2);
   for (const [name, value] of found) {
-    out.bulk(asciiBytes(name));
-    out.bulk(asciiBytes(value));
+    out.bulk(name);
+    out.bulk(value);
   }
 }
 
@@ -579,95 +619,4 @@ function unknownCommand(args: Uint8Array[]): string {
   return `ERR unknown command '${
     latin1(args[0], 128)
   }', with args beginning with: ${quoted}`;
-}
-
-/**
- * A command's name in lower case (ASCII letters only), or `undefined` if it
- * is too long to be one.
- */
-function commandName(bytes: Uint8Array): string | undefined {
-  if (bytes.length > 16) return undefined;
-  return lowerAscii(bytes);
-}
-
-function lowerAscii(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    text += String.fromCharCode(c >= 65 && c <= 90 ? c | 0x20 : c);
-  }
-  return text;
-}
-
-/**
- * Bytes as text, one character per byte (Latin-1): a binary-safe map key,
- * and the form in which the replies write text back. Like C's `%.*s`, it
- * stops at a NUL byte and after `max` bytes.
- */
-function latin1(bytes: Uint8Array, max = Infinity): string {
-  let text = "";
-  const end = Math.min(bytes.length, max);
-  for (let i = 0; i < end && bytes[i] !== 0; i++) {
-    text += String.fromCharCode(bytes[i]);
-  }
-  return text;
-}
-
-/** A key as a map key: one character per byte, so any bytes are a key. */
-function keyOf(bytes: Uint8Array): string {
-  if (bytes.length <= 32) {
-    let text = "";
-    for (let i = 0; i < bytes.length; i++) {
-      text += String.fromCharCode(bytes[i]);
-    }
-    return text;
-  }
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    text += String.fromCharCode.apply(
-      null,
-      bytes.subarray(i, i + 8192) as unknown as number[],
-    );
-  }
-  return text;
-}
-
-function asciiBytes(text: string): Uint8Array {
-  if (text.length === 0) return EMPTY;
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-/**
- * A signed 64-bit integer as Redis's `string2ll` reads it (no `+`, no
- * leading zero or blank, at most 20 characters): a number when it is exact
- * as one, else a bigint; `undefined` if it is not one.
- */
-export function parseInt64(bytes: Uint8Array): number | bigint | undefined {
-  const length = bytes.length;
-  if (length === 0 || length > 20) return undefined;
-  if (length === 1 && bytes[0] === 48) return 0;
-  let i = 0;
-  const negative = bytes[0] === 45;
-  if (negative) i++;
-  if (i === length || bytes[i] < 49 || bytes[i] > 57) return undefined;
-  if (length - i <= 15) {
-    let n = 0;
-    for (; i < length; i++) {
-      const digit = bytes[i] - 48;
-      if (digit < 0 || digit > 9) return undefined;
-      n = n * 10 + digit;
-    }
-    return negative ? -n : n;
-  }
-  let n = 0n;
-  for (; i < length; i++) {
-    const digit = bytes[i] - 48;
-    if (digit < 0 || digit > 9) return undefined;
-    n = n * 10n + BigInt(digit);
-  }
-  if (negative) n = -n;
-  if (n > INT64_MAX || n < INT64_MIN) return undefined;
-  return n;
 }
