@@ -8,6 +8,9 @@
 
 /** Bulk strings at least this long are passed on as they are, not copied. */
 const LARGE = 16 * 1024;
+/** The size of the arenas replies are written into. */
+const ARENA = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Collects RESP2 replies: `simple()`, `error()`, `integer()`, `bulk()`,
@@ -29,14 +32,19 @@ const LARGE = 16 * 1024;
  * ```
  */
 export class ReplyBuffer {
-  #buffer = new Uint8Array(4096);
+  /**
+   * Where the replies collected and not taken are: `[#start, #length)` of
+   * `#buffer`, the shared arena while this buffer owns it.
+   */
+  #buffer: Uint8Array = EMPTY;
+  #start = 0;
   #length = 0;
   /** Bytes already complete: earlier parts, and large bulk strings. */
   #parts: Uint8Array[] = [];
 
   /** The bytes collected and not taken yet. */
   get length(): number {
-    let size = this.#length;
+    let size = this.#length - this.#start;
     for (const part of this.#parts) size += part.length;
     return size;
   }
@@ -149,9 +157,10 @@ export class ReplyBuffer {
    */
   writeTo(sink: { write(data: Uint8Array): void }): void {
     if (this.#parts.length === 0) {
-      if (this.#length === 0) return;
-      const bytes = this.#buffer.slice(0, this.#length);
-      this.#length = 0;
+      if (this.#length === this.#start) return;
+      const bytes = this.#buffer.subarray(this.#start, this.#length);
+      this.#start = this.#length;
+      if (shared.owner === this) shared.used = this.#length;
       sink.write(bytes);
       return;
     }
@@ -160,9 +169,10 @@ export class ReplyBuffer {
 
   /** Moves the buffered bytes to a part of their own. */
   #cut(): void {
-    if (this.#length === 0) return;
-    this.#parts.push(this.#buffer.slice(0, this.#length));
-    this.#length = 0;
+    if (this.#length === this.#start) return;
+    this.#parts.push(this.#buffer.subarray(this.#start, this.#length));
+    this.#start = this.#length;
+    if (shared.owner === this) shared.used = this.#length;
   }
 
   /** `<type>text\r\n`, text one byte per character. */
@@ -178,12 +188,48 @@ export class ReplyBuffer {
     this.#length = at;
   }
 
+  /** Makes room for `size` more bytes after those collected. */
   #ensure(size: number): void {
-    if (this.#length + size <= this.#buffer.length) return;
-    this.#cut();
-    if (size > this.#buffer.length) this.#buffer = new Uint8Array(size);
+    if (shared.owner === this && this.#length + size <= this.#buffer.length) {
+      return;
+    }
+    // Another buffer wrote in the arena since (or it is full): its bytes
+    // stay where they are, and this buffer's move to the free space.
+    const owner = shared.owner;
+    if (owner !== undefined && owner !== this) {
+      shared.used = Math.max(shared.used, owner.#length);
+    }
+    const pending = this.#length - this.#start;
+    if (shared.used + pending + size > shared.buffer.length) {
+      shared.buffer = new Uint8Array(Math.max(ARENA, pending + size));
+      shared.used = 0;
+    }
+    if (this.#buffer !== shared.buffer || this.#start !== shared.used) {
+      shared.buffer.set(
+        this.#buffer.subarray(this.#start, this.#length),
+        shared.used,
+      );
+      this.#buffer = shared.buffer;
+      this.#start = shared.used;
+      this.#length = shared.used + pending;
+    }
+    shared.owner = this;
   }
 }
+
+/**
+ * The arena every `ReplyBuffer` writes into, bump-allocated: `[0, used)` is
+ * handed out (views of it are being written) or held by buffers that have
+ * collected replies not taken yet; the owner writes from `used` on. Bytes
+ * handed out are never written again, so no reply is copied to be handed
+ * over, and no connection keeps a buffer of its own; a full arena is left to
+ * the views still using it, and a new one started.
+ */
+const shared: {
+  buffer: Uint8Array;
+  used: number;
+  owner: ReplyBuffer | undefined;
+} = { buffer: new Uint8Array(ARENA), used: 0, owner: undefined };
 
 /** Writes `n` (0 or more) in decimal at `at`; returns where it ends. */
 function writeDigits(buffer: Uint8Array, at: number, n: number): number {

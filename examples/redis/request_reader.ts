@@ -29,6 +29,7 @@ export interface RequestReaderOptions {
 /** Redis's `PROTO_INLINE_MAX_SIZE`: the longest inline command or header. */
 const INLINE_MAX = 64 * 1024;
 const LF = new Uint8Array([10]);
+const EMPTY = new Uint8Array(0);
 
 const IDLE = 0;
 const INLINE = 1;
@@ -129,7 +130,7 @@ export class RequestReader {
       this.#chunk = undefined;
       return this.#at === 0 ? chunk : chunk.subarray(this.#at);
     }
-    return this.#reader.take();
+    return this.#reader.length === 0 ? EMPTY : this.#reader.take();
   }
 
   /** Moves what is left of the chunk read in place to the line reader. */
