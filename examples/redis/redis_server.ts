@@ -18,6 +18,9 @@ import { ReplyBuffer } from "./reply_buffer.ts";
 import { RequestReader, type RequestReaderOptions } from "./request_reader.ts";
 import { RedisStore } from "./store.ts";
 
+/** Replies collected past this many bytes are written at once. */
+const FLUSH_AT = 64 * 1024;
+
 /** Options of a `RedisServer`: a `Server`'s, with Redis's limits. */
 export interface RedisServerOptions
   extends Omit<ServerOptions, "consumerFactory" | "connectionFactory"> {
@@ -86,7 +89,9 @@ export class RedisConnection extends Connection {
  * One command: reads it (from as many reads as it takes), runs it and
  * collects its reply, then finishes and returns the bytes after it, which
  * are the next command's. The replies to the commands of one read go out in
- * one write, once the read's last whole command has run. A broken request
+ * one write, once the read's last whole command has run (or sooner, past
+ * 64 KiB: then the connection's backpressure holds the rest of the read
+ * while the peer does not read). A broken request
  * gets Redis's protocol error reply and closes the connection. The result
  * is the command's arguments.
  */
@@ -133,8 +138,16 @@ export class RedisServerConsumer
       return;
     }
     const rest = reader.take();
-    if (rest.length > 0) return rest;
-    connection.flush();
+    if (rest.length === 0) {
+      connection.flush();
+      return;
+    }
+    // Many replies collected (large ones, or a long pipeline): write them
+    // now. If that fills the write buffer, the connection holds the rest
+    // until the peer reads, so a peer that sends without reading cannot
+    // make this server buffer without bound.
+    if (connection.replies.length >= FLUSH_AT) connection.flush();
+    return rest;
   }
 }
 

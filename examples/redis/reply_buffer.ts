@@ -41,12 +41,11 @@ export class ReplyBuffer {
   #length = 0;
   /** Bytes already complete: earlier parts, and large bulk strings. */
   #parts: Uint8Array[] = [];
+  #partsSize = 0;
 
   /** The bytes collected and not taken yet. */
   get length(): number {
-    let size = this.#length - this.#start;
-    for (const part of this.#parts) size += part.length;
-    return size;
+    return this.#partsSize + this.#length - this.#start;
   }
 
   /**
@@ -104,6 +103,7 @@ export class ReplyBuffer {
       this.#line(36, String(length));
       this.#cut();
       this.#parts.push(bytes);
+      this.#partsSize += length;
       this.#ensure(2);
       this.#buffer[this.#length++] = 13;
       this.#buffer[this.#length++] = 10;
@@ -147,6 +147,7 @@ export class ReplyBuffer {
     this.#cut();
     const parts = this.#parts;
     this.#parts = [];
+    this.#partsSize = 0;
     return parts;
   }
 
@@ -171,6 +172,7 @@ export class ReplyBuffer {
   #cut(): void {
     if (this.#length === this.#start) return;
     this.#parts.push(this.#buffer.subarray(this.#start, this.#length));
+    this.#partsSize += this.#length - this.#start;
     this.#start = this.#length;
     if (shared.owner === this) shared.used = this.#length;
   }
@@ -193,26 +195,20 @@ export class ReplyBuffer {
     if (shared.owner === this && this.#length + size <= this.#buffer.length) {
       return;
     }
-    // Another buffer wrote in the arena since (or it is full): its bytes
-    // stay where they are, and this buffer's move to the free space.
+    // Another buffer took the arena since (its bytes stay where they are),
+    // or it is full: this buffer's bytes so far become a part as they are
+    // (never copied), and it goes on in the free space.
     const owner = shared.owner;
     if (owner !== undefined && owner !== this) {
       shared.used = Math.max(shared.used, owner.#length);
     }
-    const pending = this.#length - this.#start;
-    if (shared.used + pending + size > shared.buffer.length) {
-      shared.buffer = new Uint8Array(Math.max(ARENA, pending + size));
+    this.#cut();
+    if (shared.used + size > shared.buffer.length) {
+      shared.buffer = new Uint8Array(Math.max(ARENA, size));
       shared.used = 0;
     }
-    if (this.#buffer !== shared.buffer || this.#start !== shared.used) {
-      shared.buffer.set(
-        this.#buffer.subarray(this.#start, this.#length),
-        shared.used,
-      );
-      this.#buffer = shared.buffer;
-      this.#start = shared.used;
-      this.#length = shared.used + pending;
-    }
+    this.#buffer = shared.buffer;
+    this.#start = this.#length = shared.used;
     shared.owner = this;
   }
 }

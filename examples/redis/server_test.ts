@@ -510,6 +510,49 @@ Deno.test("RedisServer writes a 1 MiB value and an empty one back intact", async
   assertEquals(values, ["OK", "OK", [big, new Uint8Array(0), big]]);
 });
 
+Deno.test("RedisServer stops reading a peer that sends commands without reading the replies, and serves them all once it reads", async () => {
+  await using server = await startServer();
+  const items = Array.from({ length: 1000 }, (_, i) => `element-${i}`);
+  const count = 2000;
+  assertEquals(
+    replies(
+      await exchange(server.port, encodeCommand(["RPUSH", "l", ...items])),
+    ),
+    [1000],
+  );
+  const command = encodeCommand(["LRANGE", "l", "0", "-1"]);
+  const data = new Uint8Array(command.length * count);
+  for (let i = 0; i < count; i++) data.set(command, i * command.length);
+  using conn = await Deno.connect({ port: server.port });
+  await conn.write(data); // about 60 KiB of requests, 35 MB of replies
+  // Wait until the server stops making progress: it waits for this peer.
+  let processed = -1;
+  for (let i = 0; i < 100 && processed !== server.requestsProcessed; i++) {
+    processed = server.requestsProcessed;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert(processed < count, `it answered all ${processed} unread`);
+  const [connection] = server.connections;
+  const buffered = connection.transport!.getWriteBufferSize();
+  // The write buffer's high mark (64 KiB), a flush, and one reply at most.
+  assert(buffered < 256 * 1024, `${buffered} bytes buffered`);
+  // Reading, it gets every reply.
+  const reply = encoder.encode(
+    `*1000\r\n${
+      items.map((item) => `$${item.length}\r\n${item}\r\n`).join("")
+    }`,
+  );
+  let total = 0;
+  const buffer = new Uint8Array(256 * 1024);
+  while (total < reply.length * count) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    total += n;
+  }
+  assertEquals(total, reply.length * count);
+  assertEquals(server.requestsProcessed, count + 1);
+});
+
 Deno.test("RedisServer QUIT answers OK, closes, and ignores what follows", async () => {
   await using server = await startServer();
   const data = encoder.encode("SET a 1\r\nQUIT\r\nSET b 2\r\n");
