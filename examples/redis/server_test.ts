@@ -710,6 +710,21 @@ Deno.test("RedisServer answers random garbage with error replies or a closed con
   assertEquals(server.errors, []);
 });
 
+Deno.test("RedisServer with an idle timeout closes a peer silent mid-command, and keeps none open by default", async () => {
+  await using server = await startServer({ idleTimeout: 100 });
+  using stalled = await Deno.connect({ port: server.port });
+  await stalled.write(encoder.encode("*2\r\n$4\r\nECHO\r\n$5\r\nhe"));
+  // Closed by the server, well before this test gives up on it.
+  const giveUp = setTimeout(() => stalled.close(), 5000);
+  try {
+    assertEquals(await readAll(stalled), new Uint8Array(0));
+  } finally {
+    clearTimeout(giveUp);
+  }
+  await using patient = await startServer();
+  assertEquals(patient.idleTimeout, 0);
+});
+
 Deno.test("RedisServer refuses bad options where they are given", () => {
   for (const maxBulkLength of [0, -1, 1.5, NaN, Infinity]) {
     const error = assertThrows(
