@@ -2,7 +2,9 @@
 /**
  * The Redis server example (`examples/redis/server.ts`) against the real
  * `redis-server`, under the same `redis-benchmark` runs: `-t set,get -n
- * 100000 -c 50`, plain and with `-P 16`. The two servers run side by side on
+ * 100000 -c 50`, plain and with `-P 16`; and against the same store on raw
+ * Deno sockets (`bench/servers/raw_redis.ts`), which separates Deno's cost
+ * from the module's. The servers run side by side on
  * core 1, `redis-benchmark` on core 0 (taskset, when present); each run
  * alternates which server goes first, and is repeated; the median is
  * reported with min–max, and the servers' CPU time per request (from
@@ -68,8 +70,13 @@ function cpuMicros(pid: number): number {
   return ticks * 1e6 / 100; // USER_HZ is 100 on Linux
 }
 
-/** Starts examples/redis/server.ts on a free port, pinned to `core`. */
-async function startModuleServer(pin: string[]): Promise<Target> {
+/** Starts a Deno server script on a free port, with `pin` before it. */
+async function startDenoServer(
+  label: string,
+  script: string,
+  args: string[],
+  pin: string[],
+): Promise<Target> {
   const flags = offline()
     ? [`--import-map=${root}import_map.offline.json`, "--no-lock"]
     : [];
@@ -79,9 +86,8 @@ async function startModuleServer(pin: string[]): Promise<Target> {
     "run",
     "--allow-net",
     ...flags,
-    `${root}examples/redis/server.ts`,
-    "--port",
-    "0",
+    `${root}${script}`,
+    ...args,
   ];
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
@@ -93,7 +99,7 @@ async function startModuleServer(pin: string[]): Promise<Target> {
   while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
     const { value, done } = await reader.read();
     if (done) {
-      throw new Error(`The module's Redis server did not start: ${text}`);
+      throw new Error(`${label} did not start: ${text}`);
     }
     text += value;
   }
@@ -102,7 +108,7 @@ async function startModuleServer(pin: string[]): Promise<Target> {
     while (!(await reader.read()).done) { /* drain */ }
   })();
   return {
-    label: "@pulsar/net",
+    label,
     pid: child.pid,
     port,
     async stop() {
@@ -191,7 +197,20 @@ export async function runRedisServerBench(
     { label: "redis-server", pid: real.pid, port: real.port, stop: real.stop },
   ];
   try {
-    targets.push(await startModuleServer(serverPin));
+    targets.push(
+      await startDenoServer(
+        "@pulsar/net",
+        "examples/redis/server.ts",
+        ["--port", "0"],
+        serverPin,
+      ),
+      await startDenoServer(
+        "raw Deno",
+        "bench/servers/raw_redis.ts",
+        ["0"],
+        serverPin,
+      ),
+    );
     // rates[target][case] and CPU µs per request, one entry a repetition.
     const rates = targets.map(() => CASES.map((): number[] => []));
     const cpu = targets.map(() => CASES.map((): number[] => []));
@@ -200,7 +219,8 @@ export async function runRedisServerBench(
       await benchmark(loadPin, target.port, requests / 5, 1);
     }
     for (let rep = 0; rep < reps; rep++) {
-      const order = rep % 2 === 0 ? [0, 1] : [1, 0];
+      // Each server goes first in turn.
+      const order = targets.map((_, i) => (i + rep) % targets.length);
       for (const pipeline of [1, 16]) {
         for (const t of order) {
           const target = targets[t];
@@ -231,29 +251,34 @@ export async function runRedisServerBench(
       `\`redis-benchmark -t set,get -n ${requests} -c 50\`, plain and with ` +
       `\`-P 16\`, against \`redis-server\` ${
         (await redisVersion()) ?? ""
-      } (no persistence) and the module's server, ` +
+      } (no persistence), the module's server, and raw Deno: the ` +
+      "example's own reader, store and replies in a plain " +
+      "`conn.read()`/`conn.write()` loop (`bench/servers/raw_redis.ts`), " +
+      "which tells what Deno costs from what the module costs. " +
       (taskset
-        ? "both on core 1, `redis-benchmark` on core 0 (taskset)"
-        : "unpinned (taskset not found)") +
-      `. ${reps} repetition${reps > 1 ? "s" : ""}, the servers alternating ` +
-      "which goes first; the median, with min–max. CPU is each server's own " +
-      "(user + system, from `/proc`) per request, SET and GET together.",
+        ? "All on core 1, `redis-benchmark` on core 0 (taskset)"
+        : "Unpinned (taskset not found)") +
+      `. ${reps} repetition${reps > 1 ? "s" : ""}, each server going ` +
+      "first in turn; the median, with min–max. CPU is each server's own " +
+      "(user + system, from `/proc`) per request, SET and GET together: " +
+      "the machine's noise moves it less than the rates.",
       "",
-      "| run | redis-server req/s | @pulsar/net req/s | ratio | target | CPU µs/req redis-server | CPU µs/req @pulsar/net |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
+      "| run | redis-server req/s | @pulsar/net req/s | raw Deno req/s | @pulsar/net / redis-server | target | CPU µs/req: redis-server | @pulsar/net | raw Deno |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ];
     CASES.forEach((c, i) => {
       const ratio = median(rates[1][i]) / median(rates[0][i]);
       const target = c.target === undefined
         ? "—"
         : `≥ ${c.target} ${ratio >= c.target ? "met" : "**missed**"}`;
-      lines.push(
-        `| ${c.test}${c.pipeline > 1 ? `, -P ${c.pipeline}` : ""} | ${
-          rate(rates[0][i])
-        } | ${rate(rates[1][i])} | ${ratio.toFixed(2)} | ${target} | ${
-          median(cpu[0][i]).toFixed(2)
-        } | ${median(cpu[1][i]).toFixed(2)} |`,
-      );
+      const cells = [
+        `${c.test}${c.pipeline > 1 ? `, -P ${c.pipeline}` : ""}`,
+        ...targets.map((_, t) => rate(rates[t][i])),
+        ratio.toFixed(2),
+        target,
+        ...targets.map((_, t) => median(cpu[t][i]).toFixed(2)),
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
     });
     return lines.join("\n") + "\n";
   } finally {
