@@ -86,6 +86,20 @@ export interface ReleaseOptions {
   discard?: boolean;
 }
 
+/**
+ * A connection in use: how many callers hold it, and where it stands in the
+ * pool's list of slots (scanned without an iterator).
+ */
+interface Slot {
+  readonly connection: Connection;
+  /** The callers holding it. */
+  load: number;
+  /** Its index in `#busy`. */
+  index: number;
+  /** Found closed: never handed to another caller. */
+  dead: boolean;
+}
+
 /** A caller waiting for a connection, and the signal of its wait. */
 interface Waiter extends PromiseWithResolvers<Connection> {
   signal: AbortSignal | undefined;
@@ -209,8 +223,10 @@ export class ConnectionPool {
   #key: string;
   #idle: Connection[] = [];
   /** The connections in use, and how many callers hold each. */
-  #inUse = new Map<Connection, number>();
-  /** The sum of `#inUse`'s counts. */
+  #inUse = new Map<Connection, Slot>();
+  /** The same slots, in a list: the least busy is found by a plain loop. */
+  #busy: Slot[] = [];
+  /** The sum of the slots' loads. */
   #inFlight = 0;
   #opening = 0;
   /** The connects in progress: `close()` aborts them and waits for them. */
@@ -299,8 +315,8 @@ export class ConnectionPool {
     let total = 0;
     for (const connection of this.#idle) if (isAlive(connection)) total++;
     if (this.#pipelining === 1) return total;
-    for (const [connection, load] of this.#inUse) {
-      if (load < this.#pipelining && isAlive(connection)) total++;
+    for (const slot of this.#busy) {
+      if (slot.load < this.#pipelining && isAlive(slot.connection)) total++;
     }
     return total;
   }
@@ -388,16 +404,14 @@ export class ConnectionPool {
   release(connection: Connection, options?: ReleaseOptions): void {
     // No options (the common case): nothing to check, nothing to allocate.
     const discard = options !== undefined && checkReleaseOptions(options);
-    const load = this.#inUse.get(connection);
-    if (load === undefined) return;
+    const slot = this.#inUse.get(connection);
+    if (slot === undefined) return;
     this.#inFlight--;
     if (discard || this.#closing !== undefined || !isAlive(connection)) {
       connection.close();
-      if (load > 1) {
-        this.#inUse.set(connection, load - 1);
-        return;
-      }
-      this.#inUse.delete(connection);
+      slot.dead = true;
+      if (--slot.load > 0) return;
+      this.#removeSlot(slot);
       this.#freeSlot();
       return;
     }
@@ -406,10 +420,8 @@ export class ConnectionPool {
       // The waiter takes the released place.
       this.#inFlight++;
       waiter.resolve(connection);
-    } else if (load > 1) {
-      this.#inUse.set(connection, load - 1);
-    } else {
-      this.#inUse.delete(connection);
+    } else if (--slot.load === 0) {
+      this.#removeSlot(slot);
       this.#idle.push(connection);
     }
   }
@@ -440,6 +452,29 @@ export class ConnectionPool {
     return this.#idle.length + this.#inUse.size + this.#opening;
   }
 
+  /** Puts `connection` in use by one caller. */
+  #addSlot(connection: Connection): void {
+    const slot: Slot = {
+      connection,
+      load: 1,
+      index: this.#busy.length,
+      dead: false,
+    };
+    this.#busy.push(slot);
+    this.#inUse.set(connection, slot);
+    this.#inFlight++;
+  }
+
+  /** Takes `slot` out of use (its last caller released it). */
+  #removeSlot(slot: Slot): void {
+    this.#inUse.delete(slot.connection);
+    const last = this.#busy.pop()!;
+    if (last !== slot) {
+      this.#busy[slot.index] = last;
+      last.index = slot.index;
+    }
+  }
+
   #checkOpen(): void {
     if (this.isClosing()) {
       throw new ConnectionClosedError(
@@ -456,8 +491,7 @@ export class ConnectionPool {
     while (this.#idle.length > 0) {
       const connection = this.#idle.pop()!;
       if (isAlive(connection)) {
-        this.#inUse.set(connection, 1);
-        this.#inFlight++;
+        this.#addSlot(connection);
         return connection;
       }
     }
@@ -467,32 +501,40 @@ export class ConnectionPool {
     ) {
       return undefined;
     }
-    let best: Connection | undefined;
-    let least = this.#pipelining;
-    for (const [connection, load] of this.#inUse) {
-      if (load < least && isAlive(connection)) {
-        best = connection;
-        least = load;
+    const busy = this.#busy;
+    while (true) {
+      let best: Slot | undefined;
+      let least = this.#pipelining;
+      for (let i = 0; i < busy.length; i++) {
+        const slot = busy[i];
+        if (slot.load < least && !slot.dead) {
+          best = slot;
+          least = slot.load;
+        }
       }
-    }
-    if (best !== undefined) {
-      this.#inUse.set(best, least + 1);
+      if (best === undefined) return undefined;
+      // Only the one chosen is checked: a closed one is marked, and the
+      // search runs again without it.
+      if (!isAlive(best.connection)) {
+        best.dead = true;
+        continue;
+      }
+      best.load++;
       this.#inFlight++;
+      return best.connection;
     }
-    return best;
   }
 
   /** Hands `connection`, just opened, to waiters while it has room. */
   #stack(connection: Connection): void {
-    let load = this.#inUse.get(connection);
-    if (load === undefined || !isAlive(connection)) return;
-    while (load < this.#pipelining && this.#waiters.size > 0) {
+    const slot = this.#inUse.get(connection);
+    if (slot === undefined || !isAlive(connection)) return;
+    while (slot.load < this.#pipelining && this.#waiters.size > 0) {
       const waiter = this.#nextWaiter()!;
-      load++;
+      slot.load++;
       this.#inFlight++;
       waiter.resolve(connection);
     }
-    this.#inUse.set(connection, load);
   }
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
@@ -538,8 +580,7 @@ export class ConnectionPool {
       await connection.closed;
       this.#checkOpen();
     }
-    this.#inUse.set(connection, 1);
-    this.#inFlight++;
+    this.#addSlot(connection);
     connection.closed.then(() => this.#dropIdle(connection));
     return connection;
   }
