@@ -431,10 +431,12 @@ export class Connection
       if (transport !== undefined && !this.#lost) {
         this.#corked = true;
         transport.cork();
-        queueMicrotask(this.#uncork ??= () => {
-          this.#corked = false;
-          this.#transport?.uncork();
-        });
+        queueMicrotask(
+          this.#uncork ??= () => {
+            this.#corked = false;
+            this.#transport?.uncork();
+          },
+        );
       }
     }
     this.#set(consumer);
