@@ -3,16 +3,18 @@
 // Deno.connect clients, CONCURRENCY at once over 16 connections, for MILLIS.
 // Prints one line of JSON (with the process's CPU µs per request).
 //
-//   deno run --allow-net bench/client_load.ts module|raw|rawpipe PORT \
-//     CONCURRENCY MILLIS [PIPELINING]
+//   deno run --allow-net bench/client_load.ts module|prebuilt|raw|rawpipe \
+//     PORT CONCURRENCY MILLIS [PIPELINING]
 //
 // module: the EchoClient, with PIPELINING (default 1) requests in flight per
-// connection at most; raw: each connection carries one request at a time;
+// connection at most; prebuilt: the same client and consumer sending the
+// raw clients' prebuilt request bytes (no encoding per request); raw: each connection carries one request at a time;
 // rawpipe: each connection writes a batch of CONCURRENCY/16 requests in one
 // write, then reads their answers.
 
 import { cpuUsage } from "node:process";
-import { EchoClient } from "../examples/echo/echo.ts";
+import { Client, Request } from "@pulsar/net";
+import { EchoClient, EchoClientConsumer } from "../examples/echo/echo.ts";
 
 const [kind, portArg, concurrencyArg, millisArg, pipeliningArg] = Deno.args;
 const pipelining = Number(pipeliningArg ?? 1);
@@ -45,6 +47,26 @@ async function moduleClient(): Promise<number> {
   });
   return await drive(async () => {
     const reply = await client.request(payload);
+    if (reply.length !== payload.length) throw new Error("Short reply");
+  });
+}
+
+/**
+ * The module's client sending the raw clients' prebuilt request bytes: what
+ * the client costs without EchoClient.request()'s encoding (a new buffer
+ * per request).
+ */
+async function moduleClientPrebuilt(): Promise<number> {
+  await using client = new Client({
+    consumerFactory: () => new EchoClientConsumer(),
+    poolSize: CONNECTIONS,
+    pipelining,
+  });
+  const address = { hostname: "127.0.0.1", port };
+  return await drive(async () => {
+    const reply = await client.response(
+      new Request<Uint8Array>(address, { data: wire }),
+    );
     if (reply.length !== payload.length) throw new Error("Short reply");
   });
 }
@@ -120,6 +142,8 @@ async function rawPipelinedClient(): Promise<number> {
 const cpuBefore = cpuUsage();
 const ops = kind === "module"
   ? await moduleClient()
+  : kind === "prebuilt"
+  ? await moduleClientPrebuilt()
   : kind === "rawpipe"
   ? await rawPipelinedClient()
   : await rawClient();
