@@ -5,7 +5,7 @@
  * @module
  */
 
-import { deadline } from "../internal/deadline.ts";
+import { deadline, isLimited } from "../internal/deadline.ts";
 import {
   checkBoolean,
   checkDuration,
@@ -634,6 +634,14 @@ export class ConnectionPool {
 
   #wait(options: AcquireOptions): Promise<Connection> {
     const timeout = options.acquireTimeout ?? this.#timeout;
+    if (!isLimited(options.signal, timeout)) {
+      // Neither signal nor time limit (a client's common case): no closure,
+      // no deadline, no copy of the resolvers.
+      const waiter = Promise.withResolvers<Connection>() as Waiter;
+      waiter.signal = undefined;
+      this.#waiters.add(waiter);
+      return waiter.promise;
+    }
     const limit = deadline(options.signal, timeout, () =>
       new TimeoutError(
         `Cannot get a connection to ${this.#key} within ${timeout} ms: ` +
