@@ -30,7 +30,12 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
-import { type FinishWatcher, kDone, kWatch } from "../protocols/_internal.ts";
+import {
+  type FinishWatcher,
+  kCork,
+  kDone,
+  kWatch,
+} from "../protocols/_internal.ts";
 import type { EventCallback } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
@@ -74,7 +79,8 @@ export interface ClientOptions extends SocketTransportOptions {
    * `pipelining`): an integer of 1 or more. Above 1, a request is written
    * on a connection that still waits for the answers of others, and its
    * consumer reads its answer once theirs are read (the protocol must
-   * answer requests in order). Requests are spread over up to `poolSize`
+   * answer requests in order). The requests sent in one microtask turn
+   * (`Promise.all` of many, say) go to a connection in one socket write. Requests are spread over up to `poolSize`
    * connections before they are stacked on one; when every connection has
    * `pipelining` in flight, a request waits, first in first out, bounded
    * by its `timeout` and `signal`. See the `Client` docs for what happens
@@ -577,6 +583,8 @@ export class Client extends Producer<ClientEvents, "finish"> {
       // at once.
       consumer[kWatch](flight);
       flight.starting = true;
+      // Pipelined: the requests of this turn go out in one write.
+      if (this.#pipelining > 1) connection[kCork]();
       connection.setConsumer(consumer);
       consumer.start(request);
     } catch (error) {
@@ -820,6 +828,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
+    if (this.#pipelining > 1) connection[kCork]();
     connection.setConsumer(consumer);
     consumer.start(request);
     return {

@@ -37,3 +37,10 @@ export interface FinishWatcher {
   /** The consumer finished with `result`, or with `error` if not undefined. */
   [kDone](consumer: unknown, result: unknown, error: unknown): void;
 }
+
+/**
+ * `connection[kCork]()`: the connection's writes are held until the end of
+ * the current microtask turn, so a client's requests pipelined in one turn
+ * go to the socket in one write.
+ */
+export const kCork: unique symbol = Symbol("pulsar.cork");

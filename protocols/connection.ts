@@ -25,7 +25,7 @@ import {
 import { formatAddress } from "../transports/format_address.ts";
 import type { ProtocolInterface } from "../transports/protocol_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
-import { kAttach, kFinished, kReceived, kReport } from "./_internal.ts";
+import { kAttach, kCork, kFinished, kReceived, kReport } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
@@ -417,32 +417,9 @@ export class Connection
    * `undefined` clears the current consumer (and those queued). A consumer
    * set on a connection already lost gets `connectionLost` at once.
    *
-   * What is written until the end of the current microtask turn (the
-   * consumer's request, and those of the others set in the same turn) goes
-   * to the socket together, in as few writes as possible (the transport is
-   * corked for the turn): many requests pipelined at once cost one system
-   * call, not one each.
-   *
    * @param consumer The consumer, or `undefined` to clear.
    */
   setConsumer(consumer: ProtocolConsumer | undefined): void {
-    if (consumer !== undefined && !this.#corked) {
-      const transport = this.#transport;
-      if (transport !== undefined && !this.#lost) {
-        this.#corked = true;
-        transport.cork();
-        queueMicrotask(
-          this.#uncork ??= () => {
-            this.#corked = false;
-            this.#transport?.uncork();
-          },
-        );
-      }
-    }
-    this.#set(consumer);
-  }
-
-  #set(consumer: ProtocolConsumer | undefined): void {
     if (consumer === undefined) {
       this.#current = undefined;
       this.#builtCurrent = false;
@@ -459,6 +436,26 @@ export class Connection
       this.#queue.push(consumer);
     }
     if (this.#lost) consumer.connectionLost();
+  }
+
+  /**
+   * Holds what is written on this connection until the end of the current
+   * microtask turn (the transport is corked for the turn, once), so that the
+   * requests a client pipelines in one turn go to the socket in one write,
+   * not one each. Called by a client before it sets the consumers.
+   */
+  [kCork](): void {
+    if (this.#corked) return;
+    const transport = this.#transport;
+    if (transport === undefined || this.#lost) return;
+    this.#corked = true;
+    transport.cork();
+    queueMicrotask(
+      this.#uncork ??= () => {
+        this.#corked = false;
+        this.#transport?.uncork();
+      },
+    );
   }
 
   /**
@@ -588,7 +585,7 @@ export class Connection
       this.#fail("consumerFactory", error);
       return undefined;
     }
-    this.#set(consumer);
+    this.setConsumer(consumer);
     this.#builtCurrent = true;
     consumer.start();
     if (!consumer.hasFinished) return consumer;
