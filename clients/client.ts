@@ -30,12 +30,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
-import {
-  type FinishWatcher,
-  kCork,
-  kDone,
-  kWatch,
-} from "../protocols/_internal.ts";
+import { type FinishWatcher, kCork, kWatch } from "../protocols/_internal.ts";
 import type { EventCallback } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
@@ -1018,7 +1013,7 @@ class Flight implements FinishWatcher {
     this.#landed = landed;
   }
 
-  [kDone](_consumer: unknown, result: unknown, error: unknown): void {
+  consumerFinished(_consumer: unknown, result: unknown, error: unknown): void {
     this.done = true;
     this.result = result;
     this.error = error;

@@ -23,19 +23,16 @@ export const kReceived: unique symbol = Symbol("pulsar.received");
 
 /**
  * `consumer[kWatch](watcher)`: once the consumer has finished (after its
- * connection learnt it), it calls `watcher[kDone](consumer, result, error)`,
- * synchronously: how a client settles a request without a promise per
- * consumer.
+ * connection learnt it), it calls `watcher.consumerFinished(consumer,
+ * result, error)`, synchronously: how a client settles a request without a
+ * promise per consumer.
  */
 export const kWatch: unique symbol = Symbol("pulsar.watch");
-
-/** The method a consumer's watcher is called with: see `kWatch`. */
-export const kDone: unique symbol = Symbol("pulsar.done");
 
 /** What `kWatch` takes: called once, when the consumer has finished. */
 export interface FinishWatcher {
   /** The consumer finished with `result`, or with `error` if not undefined. */
-  [kDone](consumer: unknown, result: unknown, error: unknown): void;
+  consumerFinished(consumer: unknown, result: unknown, error: unknown): void;
 }
 
 /**

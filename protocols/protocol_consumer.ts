@@ -13,7 +13,6 @@ import { reportError as reportTo } from "../internal/report.ts";
 import {
   type FinishWatcher,
   kAttach,
-  kDone,
   kFinished,
   kReceived,
   kReport,
@@ -278,7 +277,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
       })
       | undefined;
     connection?.[kFinished]?.(this, error);
-    this.#watcher?.[kDone](this, result, error);
+    this.#watcher?.consumerFinished(this, result, error);
   }
 
   /**
@@ -340,7 +339,9 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
    *
    * @param watcher The watcher.
    */
-  [kWatch](watcher: FinishWatcher): void {
+  [kWatch](watcher: {
+    consumerFinished(consumer: unknown, result: unknown, error: unknown): void;
+  }): void {
     this.#watcher = watcher;
   }
 
