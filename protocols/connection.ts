@@ -294,13 +294,21 @@ export class Connection
   /**
    * Feeds `data` to consumers; what one throws costs this connection. It is
    * reported unless it came from a consumer set by a client: that one
-   * fails its request with it, which is report enough.
+   * finishes with it (its request rejects with what it threw, which is
+   * report enough), and those queued behind it fail with the connection.
    */
   #serve(data: Uint8Array): void {
     try {
       this.#feed(data);
     } catch (error) {
-      const clients = this.#current !== undefined && !this.#builtCurrent;
+      const current = this.#current;
+      const clients = current !== undefined && !this.#builtCurrent;
+      if (clients && !current.hasFinished) {
+        // Aborted first, so the connection is not handed on meanwhile.
+        this.#fail(undefined, error);
+        current.finished(undefined, error);
+        return;
+      }
       this.#fail(clients ? undefined : "dataReceived", error);
     }
   }

@@ -150,18 +150,48 @@ for (const { name, timeout } of PATHS) {
       "reply err",
     );
     assertEquals([picky.sessions, picky.idleConnections], [1, 1]);
-    // A consumer that throws breaks the stream: the connection is aborted.
-    const broken = await assertRejects(
+    // A consumer that throws breaks the stream: its request rejects with
+    // what it threw, and the connection is aborted.
+    await assertRejects(
       () => picky.response(echo(server.port, "bad", timeout)),
-      ConnectionClosedError,
+      ProtocolError,
+      "bad reply",
     );
-    assertInstanceOf(broken.cause, ProtocolError);
     assertEquals(picky.idleConnections, 0);
     const ok = await picky.response(echo(server.port, "ok", timeout));
     assertEquals(decoder.decode(ok), "ok");
     assertEquals(picky.sessions, 2);
     assertEquals(picky.requestsProcessed, 2);
     assertEquals(picky.requestsInFlight, 0);
+  });
+
+  Deno.test(`Client.response() ${name}: a consumer that throws fails its request with what it threw; those pipelined behind it fail with ConnectionClosedError`, async () => {
+    await using server = await startEchoServer();
+    const thrown = new ProtocolError("bad reply");
+    class Throws extends ReplyConsumer {
+      override messageReceived(reply: Uint8Array): Uint8Array {
+        if (decoder.decode(reply).startsWith("bad")) throw thrown;
+        return super.messageReceived(reply);
+      }
+    }
+    await using pipelined = new Client({
+      consumerFactory: () => new Throws(),
+      poolSize: 1,
+      pipelining: 4,
+    });
+    const [first, second] = await Promise.allSettled([
+      pipelined.response(echo(server.port, "bad", timeout)),
+      pipelined.response(echo(server.port, "next", timeout)),
+    ]);
+    assertEquals(first.status, "rejected");
+    assertStrictEquals((first as PromiseRejectedResult).reason, thrown);
+    const behind = (second as PromiseRejectedResult).reason;
+    assertInstanceOf(behind, ConnectionClosedError);
+    assertStrictEquals(behind.cause, thrown);
+    assertEquals(pipelined.requestsInFlight, 0);
+    const ok = await pipelined.response(echo(server.port, "ok", timeout));
+    assertEquals(decoder.decode(ok), "ok");
+    assertEquals(pipelined.sessions, 2);
   });
 
   Deno.test(`Client.response() ${name}: a consumer factory that throws fails the request; the pool's slot comes free`, async () => {

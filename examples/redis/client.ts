@@ -140,15 +140,9 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
       parser = this.#parser = new RespParser(this.#limits);
     }
     parser.push(data);
-    let value: RespValue | undefined;
-    try {
-      value = parser.read();
-    } catch (error) {
-      // Bytes that are no reply: the command fails with the ProtocolError
-      // itself, and the connection, out of step, closes.
-      this.finished(undefined, error);
-      return;
-    }
+    // Bytes that are no reply throw a ProtocolError: the command fails with
+    // it, and the connection, out of step, closes.
+    const value = parser.read();
     if (value === undefined) return;
     this.#finish(value);
     return parser.take();
