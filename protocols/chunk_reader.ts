@@ -28,6 +28,8 @@ export interface ChunkReaderOptions {
 }
 
 const CRLF = new Uint8Array([13, 10]);
+/** What an empty read returns: shared, since nothing can be written to it. */
+const EMPTY = new Uint8Array(0);
 
 /**
  * Buffers the chunks a protocol receives and reads them back as lines or
@@ -53,6 +55,7 @@ const CRLF = new Uint8Array([13, 10]);
  * reader.push(new TextEncoder().encode("\nhel"));
  * assertEquals(text(reader.readLine()), "$5");
  * assertEquals(reader.read(5 + 2), undefined); // 3 of 7 bytes so far
+ * assertEquals(reader.peek(), "h".charCodeAt(0));
  * reader.push(new TextEncoder().encode("lo\r\n+OK"));
  * assertEquals(text(reader.read(5 + 2)), "hello\r\n");
  * assertEquals(text(reader.take()), "+OK"); // what is left, for the next one
@@ -106,6 +109,17 @@ export class ChunkReader {
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#length += chunk.length;
+  }
+
+  /**
+   * The next unread byte, without reading it: for a protocol whose first
+   * byte says how to parse the rest.
+   *
+   * @returns The byte, or -1 if nothing is buffered.
+   */
+  peek(): number {
+    const head = this.#chunks[this.#first];
+    return head === undefined ? -1 : head[this.#offset];
   }
 
   /**
@@ -191,7 +205,7 @@ export class ChunkReader {
     const chunks = this.#chunks;
     this.#length -= size;
     const head = chunks[this.#first];
-    if (head === undefined) return new Uint8Array(0);
+    if (head === undefined) return EMPTY;
     const start = this.#offset;
     if (start + size < head.length) {
       this.#offset += size;

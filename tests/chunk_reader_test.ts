@@ -144,3 +144,16 @@ Deno.test("ChunkReader.read() copies a body spread over chunks and keeps the res
   assertEquals(decoder.decode(reader.read(2)!), "de");
   assertEquals(decoder.decode(reader.take()), "f");
 });
+
+Deno.test("ChunkReader.peek() shows the next byte without reading it, across chunks", () => {
+  const reader = new ChunkReader();
+  assertEquals(reader.peek(), -1);
+  reader.push(encoder.encode("*"));
+  reader.push(encoder.encode("1\r\n"));
+  assertEquals(reader.peek(), 42);
+  assertEquals(reader.length, 4);
+  assertEquals(reader.read(1), encoder.encode("*"));
+  assertEquals(reader.peek(), 49);
+  reader.take();
+  assertEquals(reader.peek(), -1);
+});
