@@ -30,7 +30,12 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
-import { type FinishWatcher, kCork, kWatch } from "../protocols/_internal.ts";
+import {
+  type FinishWatcher,
+  kCork,
+  kCorked,
+  kWatch,
+} from "../protocols/_internal.ts";
 import type { EventCallback } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
@@ -738,6 +743,9 @@ export class Client extends Producer<ClientEvents, "finish"> {
           pool.release(connection, DISCARD);
           throw error;
         }
+        if (limit.signal !== undefined && connection[kCorked]) {
+          abortWhileCorked(connection, limit.signal);
+        }
         let result: T;
         try {
           result = await (limit.signal === undefined
@@ -1037,6 +1045,20 @@ function backoff(options: Required<ReconnectOptions>, retry: number): number {
   const { minTimeout, maxTimeout, multiplier, jitter } = options;
   const wait = Math.min(maxTimeout, minTimeout * multiplier ** retry);
   return (1 - jitter * Math.random()) * wait;
+}
+
+/**
+ * A request written on a corked connection is still held in it until the
+ * end of the turn: if its signal aborts meanwhile, the connection is aborted
+ * at once, so its bytes (and the turn's others, which then fail with the
+ * connection) are never sent.
+ */
+function abortWhileCorked(connection: Connection, signal: AbortSignal): void {
+  const onAbort = () => {
+    if (connection[kCorked]) connection.abort(signal.reason);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  queueMicrotask(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** Waits `ms` milliseconds; rejects with the signal's reason if it aborts. */

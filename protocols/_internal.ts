@@ -41,3 +41,9 @@ export interface FinishWatcher {
  * go to the socket in one write.
  */
 export const kCork: unique symbol = Symbol("pulsar.cork");
+
+/**
+ * `connection[kCorked]`: whether the connection's writes are held until the
+ * end of this turn (what was written in it has not reached the socket).
+ */
+export const kCorked: unique symbol = Symbol("pulsar.corked");

@@ -25,7 +25,14 @@ import {
 import { formatAddress } from "../transports/format_address.ts";
 import type { ProtocolInterface } from "../transports/protocol_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
-import { kAttach, kCork, kFinished, kReceived, kReport } from "./_internal.ts";
+import {
+  kAttach,
+  kCork,
+  kCorked,
+  kFinished,
+  kReceived,
+  kReport,
+} from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
@@ -306,7 +313,12 @@ export class Connection
       if (clients && !current.hasFinished) {
         // Aborted first, so the connection is not handed on meanwhile.
         this.#fail(undefined, error);
-        current.finished(undefined, error);
+        // `undefined` would mean success.
+        current.finished(
+          undefined,
+          error ??
+            new Error(`${current.constructor.name} threw undefined`),
+        );
         return;
       }
       this.#fail(clients ? undefined : "dataReceived", error);
@@ -464,6 +476,11 @@ export class Connection
         this.#transport?.uncork();
       },
     );
+  }
+
+  /** Whether writes are held until the end of this turn (`kCork`). */
+  get [kCorked](): boolean {
+    return this.#corked;
   }
 
   /**
