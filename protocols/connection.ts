@@ -599,8 +599,10 @@ export class Connection
   #startConsumer(): ProtocolConsumer | undefined {
     const factory = this.#consumerFactory;
     if (factory === undefined) {
+      // A client's connection: the peer sent what nobody asked for.
       throw new ProtocolError(
-        "Cannot handle the bytes read: the connection has no consumer factory",
+        `Unexpected bytes from ${formatAddress(this.remoteAddr)}: no ` +
+          "request is waiting for an answer",
       );
     }
     let consumer: ProtocolConsumer;

@@ -1,11 +1,14 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // Regressions of defects found by trying to break the client's per-turn
-// cork and a throwing client consumer (each test failed before its fix).
-import { assert, assertEquals } from "@std/assert";
+// cork, a throwing client consumer and unexpected bytes (each test failed
+// before its fix).
+import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import {
   Client,
   type ClientOptions,
+  type ErrorReport,
   ProtocolConsumer,
+  ProtocolError,
   Request,
   type RequestAddress,
   Server,
@@ -174,4 +177,31 @@ Deno.test("Client with pipelining never writes a request aborted in the turn it 
     !peer.received().includes("B\r\n\r\n"),
     `the peer read ${JSON.stringify(peer.received())}`,
   );
+});
+
+Deno.test("Client reports bytes a server sends on an idle connection as unexpected, naming the peer, and drops the connection", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    using conn = await listener.accept();
+    const buffer = new Uint8Array(64);
+    await conn.read(buffer); // the request, "hi\r\n\r\n"
+    await conn.write(encoder.encode("hi\r\n\r\n"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await conn.write(encoder.encode("junk"));
+    await conn.read(buffer); // until the client drops it
+  })();
+  const reports: ErrorReport[] = [];
+  await using client = new TestClient({ port: listener.addr.port }, {
+    onError: (report) => reports.push(report),
+  });
+  assertEquals(new TextDecoder().decode(await client.request("hi")), "hi");
+  await bounded(serving, 3000, "the client dropping the connection");
+  assertEquals(reports.length, 1);
+  assertInstanceOf(reports[0].error, ProtocolError);
+  assertEquals(
+    (reports[0].error as Error).message,
+    `Unexpected bytes from 127.0.0.1:${listener.addr.port}: no request is ` +
+      "waiting for an answer",
+  );
+  assertEquals(client.idleConnections, 0);
 });
