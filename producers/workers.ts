@@ -163,9 +163,13 @@ export interface ServeWorkersOptions {
   workerData?: unknown;
   /**
    * Milliseconds a worker may go without a beat (a worker beats every
-   * 100 ms while its event loop runs) before it is deemed hung, terminated
-   * and replaced; also bounds a worker that hangs while starting. 0 or
-   * `Infinity` for no limit; otherwise at least 200. Deno ends a terminated
+   * 100 ms while its event loop runs, from the moment its entry module has
+   * loaded) before it is deemed hung, terminated and replaced; this also
+   * catches a worker whose module blocks its event loop while imported. 0
+   * or `Infinity` for no limit; otherwise at least 200. A worker that
+   * hangs while starting with its event loop running (a `createServer()`
+   * or `start()` that never settles) keeps beating: `startTimeout` bounds
+   * it. Deno ends a terminated
    * worker only when its JavaScript returns to the event loop: one that
    * never returns keeps its thread, its connections and its listening
    * socket (so its share of new connections waits in its backlog) until
@@ -175,16 +179,31 @@ export interface ServeWorkersOptions {
    */
   heartbeatTimeout?: number;
   /**
+   * Milliseconds a worker may take to start, from its spawn until its
+   * server listens (loading its modules, `createServer()`, the server's
+   * `start()`): one that takes longer fails `start()` with a `WorkerError`
+   * (its `cause` a `TimeoutError`), or, if it is a replacement, is
+   * terminated and replaced again after the restart delay. 0 or `Infinity`
+   * for no limit. Mind the time a first start may take to load modules
+   * (`deno test` type-checks a worker's modules: about half a second for
+   * this package's own).
+   *
+   * @default {30000}
+   */
+  startTimeout?: number;
+  /**
    * Milliseconds before a failed worker is replaced again when its
    * replacement failed too: the first replacement is at once, then this,
    * doubling up to `maxRestartDelay`. A worker that stays up for
-   * `maxRestartDelay` starts the count again.
+   * `maxRestartDelay` starts the count again. 0 for no wait; finite (a
+   * supervisor that gave up replacing a worker would leave its share of
+   * the port unserved, and with one worker the port refusing connections).
    *
    * @default {100}
    */
   restartDelay?: number;
   /**
-   * The longest wait before a replacement.
+   * The longest wait before a replacement; finite, as `restartDelay`.
    *
    * @default {10000}
    */
@@ -194,7 +213,8 @@ export interface ServeWorkersOptions {
    * servers' reports (the `source` a `Server` gives), and a worker that
    * crashed (`"worker"`, the uncaught error), exited (`"exit"`), hung
    * (`"heartbeat"`, a `TimeoutError`) or whose replacement failed to start
-   * (`"restart"`, a `WorkerError` or `ListenError`). Without it, each is one
+   * (`"restart"`, a `WorkerError` or `ListenError`; a `WorkerError` whose
+   * `cause` is a `TimeoutError` past `startTimeout`). Without it, each is one
    * `console.error` line.
    */
   onError?: (report: WorkerErrorReport) => void;
@@ -248,6 +268,8 @@ interface Slot {
   /** Settles when the current worker has closed, or is gone. */
   gone?: PromiseWithResolvers<void>;
   restartTimer?: Timer;
+  /** Bounds the current worker's start by `startTimeout`. */
+  startTimer?: Timer;
 }
 
 /**
@@ -295,6 +317,7 @@ export class WorkerSupervisor {
   #port: number;
   #data: unknown;
   #heartbeatTimeout: number;
+  #startTimeout: number;
   #restartDelay: number;
   #maxRestartDelay: number;
   #onError: ((report: WorkerErrorReport) => void) | undefined;
@@ -322,14 +345,15 @@ export class WorkerSupervisor {
    * string, such as `new URL("./server.ts", import.meta.url)`); it exports
    * `createServer` (a `WorkerServerFactory`).
    * @param options `workers`, `hostname`, `port`, `name`, `workerData`,
-   * `heartbeatTimeout`, `restartDelay`, `maxRestartDelay`, `onError`. Every
-   * option is checked here.
+   * `heartbeatTimeout`, `startTimeout`, `restartDelay`, `maxRestartDelay`,
+   * `onError`. Every option is checked here.
    * @throws {TypeError} If `module` is not a URL, `workerData` cannot be
    * cloned, `onError` is not a function, or another option has the wrong
    * type.
    * @throws {RangeError} If a number is out of range: `workers` not an
    * integer of 1 or more, `port` not from 0 to 65535, `heartbeatTimeout`
-   * below 200 (other than 0), a delay `NaN` or negative.
+   * below 200 (other than 0), `startTimeout` `NaN` or negative,
+   * `restartDelay` or `maxRestartDelay` `NaN`, negative or `Infinity`.
    */
   constructor(module: string | URL, options: ServeWorkersOptions = {}) {
     this.module = checkModule(module);
@@ -356,15 +380,20 @@ export class WorkerSupervisor {
       10000,
       checkHeartbeatTimeout,
     );
+    this.#startTimeout = optional(
+      options.startTimeout,
+      30000,
+      (v) => checkDuration("startTimeout", v),
+    );
     this.#restartDelay = optional(
       options.restartDelay,
       100,
-      (v) => checkDuration("restartDelay", v),
+      (v) => checkDelay("restartDelay", v),
     );
     this.#maxRestartDelay = optional(
       options.maxRestartDelay,
       10000,
-      (v) => checkDuration("maxRestartDelay", v),
+      (v) => checkDelay("maxRestartDelay", v),
     );
     if (options.onError !== undefined) {
       this.#onError = checkFunction("onError", options.onError);
@@ -378,18 +407,21 @@ export class WorkerSupervisor {
 
   /**
    * The port the workers listen on (with port 0, the one the first worker
-   * picked).
+   * picked). After `close()` (or a failed `start()` once the first worker
+   * listened), the port they listened on, as `Server.port` after its
+   * `close()`: nothing listens there any more.
    *
-   * @throws {Error} If the workers have not started.
+   * @throws {Error} If no worker has listened yet.
    */
   get port(): number {
     return this.localAddr.port;
   }
 
   /**
-   * The address the workers listen on.
+   * The address the workers listen on; after `close()`, the one they
+   * listened on (as `port`).
    *
-   * @throws {Error} If the workers have not started.
+   * @throws {Error} If no worker has listened yet.
    */
   get localAddr(): Deno.NetAddr {
     if (this.#address === undefined) {
@@ -458,8 +490,10 @@ export class WorkerSupervisor {
    * (`start()` never throws), after stopping the workers it started.
    * @throws {WorkerError} If a worker's module cannot be imported, does not
    * export `createServer`, or that throws or returns no server, or the
-   * worker hangs while starting (`workerId` names the worker, `cause` is
-   * its error).
+   * worker hangs while starting: its event loop blocked past
+   * `heartbeatTimeout`, or not listening after `startTimeout` (`workerId`
+   * names the worker, `cause` is its error, a `TimeoutError` for these
+   * two).
    * @throws {AddrInUseError} If the address is taken (by a listener without
    * `reusePort`).
    * @throws {ListenError} If it cannot listen for another reason, such as
@@ -553,6 +587,25 @@ export class WorkerSupervisor {
     slot.lastBeat = 0n;
     slot.ready = Promise.withResolvers();
     slot.gone = Promise.withResolvers();
+    slot.startTimer?.clear();
+    slot.startTimer = undefined;
+    const startTimeout = this.#startTimeout;
+    if (startTimeout !== 0 && startTimeout !== Infinity) {
+      // Its event loop may run (and beat) while its createServer() or
+      // start() never settles: the heartbeat cannot catch that.
+      slot.startTimer = setTimer(() => {
+        slot.startTimer = undefined;
+        this.#lost(
+          slot,
+          worker,
+          "restart",
+          new TimeoutError(
+            `Worker ${slot.id} of ${this.name} did not listen within ` +
+              `${startTimeout} ms`,
+          ),
+        );
+      }, startTimeout);
+    }
     // Nobody may be awaiting it (a replacement): a failure is handled here.
     slot.ready.promise.catch(() => {});
     worker.onmessage = (event: MessageEvent<FromWorker>) =>
@@ -583,6 +636,8 @@ export class WorkerSupervisor {
     if (slot.worker !== worker) return; // From a worker already replaced.
     switch (message.type) {
       case "ready":
+        slot.startTimer?.clear();
+        slot.startTimer = undefined;
         slot.state = this.#closing === undefined ? "running" : "closing";
         slot.ready?.resolve(message.address);
         if (this.#closing !== undefined) {
@@ -665,6 +720,8 @@ export class WorkerSupervisor {
     if (slot.worker !== worker) return;
     worker.terminate();
     slot.worker = undefined;
+    slot.startTimer?.clear();
+    slot.startTimer = undefined;
     slot.retiredSessions += Number(Atomics.load(slot.stats, STAT_SESSIONS));
     slot.retiredRequests += Number(Atomics.load(slot.stats, STAT_REQUESTS));
     slot.stats = newStats();
@@ -691,7 +748,11 @@ export class WorkerSupervisor {
         const worker = slot.worker;
         if (worker === undefined) continue;
         const beat = Atomics.load(slot.stats, STAT_BEATS);
-        if (beat !== slot.lastBeat) {
+        if (beat === 0n) {
+          // Its entry module is still loading (deno test type-checks it,
+          // in about half a second): startTimeout bounds that.
+          continue;
+        } else if (beat !== slot.lastBeat) {
           slot.lastBeat = beat;
           slot.lastBeatAt = now;
         } else if (now - slot.lastBeatAt >= timeout) {
@@ -769,12 +830,13 @@ export class WorkerSupervisor {
  * @param module The worker module's URL; it exports `createServer`.
  * @param options `workers` (default `navigator.hardwareConcurrency`),
  * `hostname`, `port`, `name`, `workerData`, `heartbeatTimeout`,
- * `restartDelay`, `maxRestartDelay`, `onError`.
+ * `startTimeout`, `restartDelay`, `maxRestartDelay`, `onError`.
  * @returns The supervisor, once every worker listens.
  * @throws {TypeError} If an option has the wrong type (the promise rejects).
  * @throws {RangeError} If a number is out of range.
  * @throws {WorkerError} If a worker cannot start (a module that fails to
- * import, exports no `createServer`, or builds no server).
+ * import, exports no `createServer`, or builds no server), or hangs while
+ * starting (past `heartbeatTimeout` or `startTimeout`).
  * @throws {ListenError} If the workers cannot listen (`AddrInUseError` for
  * an address taken).
  *
@@ -851,4 +913,16 @@ function checkHeartbeatTimeout(value: unknown): number {
     );
   }
   return timeout;
+}
+
+/** Checks a restart delay: a duration, finite. */
+function checkDelay(name: string, value: unknown): number {
+  const delay = checkDuration(name, value);
+  if (delay === Infinity) {
+    throw new RangeError(
+      `Cannot use ${name} ${describe(value)}: it must be a finite number ` +
+        "of milliseconds (a worker is always replaced, in the end)",
+    );
+  }
+  return delay;
 }

@@ -30,6 +30,28 @@ import { echo } from "./_fixtures.ts";
 
 const ECHO = new URL("./worker_modules/echo.ts", import.meta.url);
 
+/** Rejects with "HANG: what" if `promise` takes longer than `ms`. */
+async function bounded<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`HANG: ${what} after ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A module of tests/worker_modules/. */
 function module(name: string): URL {
   return new URL(`./worker_modules/${name}.ts`, import.meta.url);
@@ -336,6 +358,41 @@ Deno.test("WorkerSupervisor backs off while replacements keep failing, and the o
   assert(Date.now() - started < 5000);
 });
 
+Deno.test("WorkerSupervisor replaces, after startTimeout, a replacement that hangs while starting", async () => {
+  const counter = new SharedArrayBuffer(4);
+  const reports: WorkerErrorReport[] = [];
+  // The first two servers start; every later one hangs in createServer().
+  await using workers = await serveWorkers(module("hangs_while_starting"), {
+    workers: 2,
+    startTimeout: 1500,
+    restartDelay: 100,
+    workerData: { how: "factory", counter, healthy: 2 },
+    onError: (report) => reports.push(report),
+  });
+  const conn = await connectToWorker(workers.port, 1);
+  await conn.write(encoder.encode("CRASH\r\n\r\n"));
+  await ended(conn);
+  conn.close();
+  await waitFor(
+    () => reports.filter((r) => r.source === "restart").length >= 2,
+    10000,
+  );
+  for (const report of reports.filter((r) => r.source === "restart")) {
+    assertEquals(report.workerId, 1);
+    assertInstanceOf(report.error, WorkerError);
+    assertStringIncludes(
+      (report.error as Error).message,
+      "Worker 1 failed to start: Worker 1 of workers did not listen within " +
+        "1500 ms",
+    );
+    assertInstanceOf((report.error as Error).cause, TimeoutError);
+  }
+  assertGreater(workers.workers[0].restarts, 1);
+  // Worker 2 serves all the while.
+  using other = await Deno.connect({ port: workers.port });
+  assertEquals(await who(other), 2);
+});
+
 Deno.test("WorkerSupervisor reports its workers' server errors with the worker's id", async () => {
   const { workers, reports } = await startTwo();
   await using _ = workers;
@@ -429,6 +486,27 @@ Deno.test("WorkerSupervisor.close() is idempotent; start() after it rejects; clo
   await assertRejects(() => workers.start(), Error, "it was closed");
 });
 
+Deno.test("WorkerSupervisor after close() still tells the address its workers listened on, as Server does, and nothing listens there", async () => {
+  const workers = await serveWorkers(ECHO, { workers: 2 });
+  const { port } = workers;
+  const address = workers.localAddr;
+  await workers.close();
+  assertEquals(workers.port, port);
+  assertEquals(workers.localAddr, address);
+  await assertRejects(
+    () => Deno.connect({ port }),
+    Deno.errors.ConnectionRefused,
+  );
+  // Server keeps its address after close() too.
+  const server = new Server({
+    consumerFactory: () => new EchoServerConsumer(),
+  });
+  await server.start();
+  const serverPort = server.port;
+  await server.close();
+  assertEquals(server.port, serverPort);
+});
+
 Deno.test("WorkerSupervisor.close() with a bad gracePeriod rejects and leaves the workers serving", async () => {
   await using workers = await serveWorkers(ECHO, { workers: 1 });
   await assertRejects(
@@ -506,6 +584,52 @@ Deno.test("serveWorkers() with a worker module that blocks while imported reject
   assertLessOrEqual(Date.now() - started, 1400);
 });
 
+for (const how of ["factory", "start", "listening"] as const) {
+  Deno.test(`WorkerSupervisor.start() with a worker that hangs while starting (${how}), beating all the while, rejects with a WorkerError after startTimeout, every worker ended and the port free`, async () => {
+    // Worker 2 hangs: its createServer() promise never settles ("factory"),
+    // its server's start() never settles ("start"), or start() listens on
+    // the shared port and then never settles ("listening").
+    const workers = new WorkerSupervisor(module("hangs_while_starting"), {
+      workers: 2,
+      startTimeout: 2500,
+      workerData: { how, ids: [2] },
+    });
+    const started = Date.now();
+    const error = await assertRejects(
+      () => bounded(workers.start(), 10000, "start()"),
+      WorkerError,
+      `Worker 2 failed to start: Worker 2 of workers did not listen within ` +
+        `2500 ms`,
+    );
+    assertEquals((error as WorkerError).workerId, 2);
+    assertInstanceOf(error.cause, TimeoutError);
+    assertGreater(Date.now() - started, 2000);
+    await bounded(workers.closed, 5000, "closed");
+    assertEquals(workers.workers.map((w) => w.state), ["closed", "closed"]);
+    // Worker 1 listened, worker 2 too ("listening"): both let go of the
+    // port, which a listener without reusePort can now take.
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: workers.port });
+    assertEquals(listener.addr.port, workers.port);
+  });
+}
+
+Deno.test("WorkerSupervisor.start() with its only worker hanging while starting rejects after startTimeout, even with no heartbeatTimeout", async () => {
+  const workers = new WorkerSupervisor(module("hangs_while_starting"), {
+    workers: 1,
+    heartbeatTimeout: 0,
+    startTimeout: 2000,
+    workerData: { how: "factory" },
+  });
+  const error = await assertRejects(
+    () => bounded(workers.start(), 10000, "start()"),
+    WorkerError,
+    "did not listen within 2000 ms",
+  );
+  assertInstanceOf(error.cause, TimeoutError);
+  // No worker listened: there is no port to tell.
+  assertThrows(() => workers.port, Error, "not started");
+});
+
 Deno.test("serveWorkers() with a module whose server ignores its options rejects with a WorkerError", async () => {
   const error = await assertRejects(
     () => serveWorkers(module("ignores_options"), { workers: 2 }),
@@ -546,6 +670,15 @@ Deno.test("WorkerSupervisor checks its options when built", () => {
     [{ restartDelay: NaN }, RangeError, 'restartDelay "NaN"'],
     [{ restartDelay: -5 }, RangeError, 'restartDelay "-5"'],
     [{ maxRestartDelay: "x" }, TypeError, "maxRestartDelay"],
+    [{ restartDelay: Infinity }, RangeError, 'restartDelay "Infinity"'],
+    [
+      { maxRestartDelay: Infinity },
+      RangeError,
+      'maxRestartDelay "Infinity"',
+    ],
+    [{ startTimeout: NaN }, RangeError, 'startTimeout "NaN"'],
+    [{ startTimeout: -1 }, RangeError, 'startTimeout "-1"'],
+    [{ startTimeout: "1" }, TypeError, "startTimeout"],
     [{ onError: "log" }, TypeError, "Cannot use onError"],
     [{ workerData: () => {} }, TypeError, "Cannot use workerData"],
     [null, TypeError, 'Cannot use options "null"'],
@@ -567,6 +700,12 @@ Deno.test("WorkerSupervisor checks its options when built", () => {
   // The limits that are allowed.
   for (const heartbeatTimeout of [0, 200, Infinity]) {
     new WorkerSupervisor(ECHO.href, { heartbeatTimeout });
+  }
+  for (const startTimeout of [0, 1, Infinity]) {
+    new WorkerSupervisor(ECHO.href, { startTimeout });
+  }
+  for (const restartDelay of [0, 1e12]) {
+    new WorkerSupervisor(ECHO.href, { restartDelay, maxRestartDelay: 0 });
   }
 });
 
