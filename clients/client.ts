@@ -125,6 +125,8 @@ export interface ClientOptions extends SocketTransportOptions {
    * How to retry connecting to a server that refuses (while it restarts,
    * say): exponential backoff with jitter, bounded by each request's
    * `timeout` and `signal`, and ended by `close()`; `false` to fail at once.
+   * One round of attempts serves the requests waiting for its pool: when it
+   * fails, they fail with its error (see the `Client` docs).
    *
    * @default {{ maxAttempts: 4, minTimeout: 25, maxTimeout: 1000, multiplier: 2, jitter: 1 }}
    */
@@ -214,6 +216,14 @@ const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
  *   bytes that are no reply), the connection closed or was reset, or the
  *   request timed out or was aborted. The connection is closed, never
  *   reused.
+ *
+ * A connect that fails (after its `reconnect` attempts) fails the request
+ * that ran it and, when the pool holds no open connection, every request
+ * then waiting for that pool, each rejected with the same error (a
+ * `ConnectionRefusedError`, say): requests queued on a server that went
+ * away settle after one connect round, not one round each. A request that
+ * comes later runs a new round. A connect cut short by its own request's
+ * timeout or signal fails only that request.
  *
  * A pooled connection found closed by the server before any byte of the
  * response arrived is retried on a new one, at most `maxReconnect` times. A

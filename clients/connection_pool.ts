@@ -114,8 +114,11 @@ interface Waiter extends PromiseWithResolvers<Connection> {
  * fewer than `pipelining` callers, or else waits, first in first out, up to
  * `acquireTimeout`. Each `acquire()` is matched by one `release()`: a
  * connection is in use while any of its callers holds it. Connections
- * found dead are dropped, never handed out. `close()` also cancels the
- * connections being opened: every caller of `acquire()` is settled.
+ * found dead are dropped, never handed out. A connect that fails (not cut
+ * short by its caller's signal) while the pool holds no open connection
+ * fails the callers waiting too, each rejected with that same error; a
+ * later `acquire()` connects anew. `close()` also cancels the connections
+ * being opened: every caller of `acquire()` is settled.
  *
  * The counters: `inUse` (connections held by at least one caller),
  * `inFlight` (callers holding a connection: with `pipelining` 1 it equals
@@ -363,7 +366,9 @@ export class ConnectionPool {
    * @throws {TimeoutError} If none came free within `acquireTimeout`.
    * @throws {ConnectionClosedError} If the pool is closed, or closes while
    * the connection is being opened.
-   * @throws {ConnectionRefusedError} If opening a connection failed.
+   * @throws {ConnectionRefusedError} If opening a connection failed: this
+   * caller's, or, while it waited with no connection open, another's (the
+   * same error).
    * @throws {TypeError} If an option has the wrong type.
    * @throws {RangeError} If `acquireTimeout` is negative or `NaN`.
    */
@@ -577,6 +582,12 @@ export class ConnectionPool {
       connection = await this.#connect(signal);
     } catch (error) {
       this.#opening--;
+      if (!signal.aborted && !this.#hasOpen()) {
+        // Connecting failed, not cut short by its caller: the callers
+        // waiting fail with it now, rather than each opening another
+        // connection in turn to a peer that is gone.
+        this.#failWaiters(error);
+      }
       this.#freeSlot();
       throw error;
     }
@@ -591,6 +602,29 @@ export class ConnectionPool {
     this.#addSlot(connection);
     connection.closed.then(() => this.#dropIdle(connection));
     return connection;
+  }
+
+  /** Whether the pool holds an open connection, idle or in use. */
+  #hasOpen(): boolean {
+    for (const connection of this.#idle) if (isAlive(connection)) return true;
+    for (const slot of this.#busy) {
+      if (!slot.dead && isAlive(slot.connection)) return true;
+    }
+    return false;
+  }
+
+  /** Rejects every caller waiting, each with `error`. */
+  #failWaiters(error: unknown): void {
+    if (this.#waiting === 0) return;
+    const waiters = this.#waiters.slice(this.#waitersHead)
+      .filter((waiter) => !waiter.gone);
+    this.#waiters = [];
+    this.#waitersHead = 0;
+    this.#waiting = 0;
+    for (const waiter of waiters) {
+      waiter.gone = true;
+      waiter.reject(error);
+    }
   }
 
   #nextWaiter(): Waiter | undefined {
@@ -707,12 +741,7 @@ export class ConnectionPool {
     const error = new ConnectionClosedError(
       `Cannot get a connection to ${this.#key}: the pool was closed`,
     );
-    const waiters = this.#waiters.slice(this.#waitersHead)
-      .filter((waiter) => !waiter.gone);
-    this.#waiters = [];
-    this.#waitersHead = 0;
-    this.#waiting = 0;
-    for (const waiter of waiters) waiter.reject(error);
+    this.#failWaiters(error);
     // Connects in progress (and their retries) end now, with the same error.
     const connecting = [...this.#connecting];
     for (const [controller] of connecting) controller.abort(error);
