@@ -230,18 +230,31 @@ function uncork(transport: SocketTransport): void {
   }
 }
 
-/** `value` with each bulk string that is a small view of a buffer copied. */
+/**
+ * `value` with each bulk string that is a small view of a buffer copied.
+ * Iterative, as the parsers are: a reply nested however deep (within the
+ * array limits) takes no stack.
+ */
 function own(value: RespValue): RespValue {
-  if (typeof value !== "object" || value === null) return value;
-  if (value instanceof Uint8Array) {
-    return value.byteLength * 2 < value.buffer.byteLength
-      ? value.slice()
-      : value;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = own(value[i]);
+  if (value instanceof Uint8Array) return ownBytes(value);
+  if (!Array.isArray(value)) return value;
+  // The arrays still to walk; made only for a reply with nested arrays.
+  let nested: RespValue[][] | undefined;
+  let array: RespValue[] | undefined = value;
+  while (array !== undefined) {
+    for (let i = 0; i < array.length; i++) {
+      const item = array[i];
+      if (item instanceof Uint8Array) array[i] = ownBytes(item);
+      else if (Array.isArray(item)) (nested ??= []).push(item);
+    }
+    array = nested?.pop();
   }
   return value;
+}
+
+/** `bytes`, copied if it is a view of less than half of its buffer. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength * 2 < bytes.buffer.byteLength ? bytes.slice() : bytes;
 }
 
 /**

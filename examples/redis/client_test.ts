@@ -240,6 +240,32 @@ Deno.test("RedisClient with copyBulk false gives views of the read buffer, intac
   );
 });
 
+Deno.test("RedisClient (copyBulk default) resolves a reply nested 200,000 arrays deep, copying the bulk string at its bottom, without overflowing the stack", async () => {
+  // Deep enough to overflow a recursive walk; 5,000 fits one read (the
+  // scanner's path), 200,000 is cut over many (the parser's).
+  for (const depth of [5_000, 200_000]) {
+    await using server = responder(async (conn) => {
+      await readBytes(conn, 1);
+      await conn.write(bytes("*1\r\n".repeat(depth) + "$3\r\nabc\r\n"));
+      await sleep(100);
+    });
+    await using client = new RedisClient({ port: server.port }, {
+      reconnect: false,
+    });
+    let value = await client.command("PING");
+    let levels = 0;
+    while (Array.isArray(value)) {
+      assertEquals(value.length, 1);
+      value = value[0];
+      levels++;
+    }
+    assertEquals(levels, depth);
+    assertEquals(value, bytes("abc"));
+    // Copied out of the read buffer.
+    assertEquals((value as Uint8Array).buffer.byteLength, 3);
+  }
+});
+
 Deno.test("RedisClient rejects an error reply with RedisError and keeps the connection", async () => {
   await using redis = await startRealRedis();
   await using client = new RedisClient({ port: redis.port });
