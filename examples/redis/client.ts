@@ -230,6 +230,34 @@ function uncork(transport: SocketTransport): void {
   }
 }
 
+/** Checks that `options` is an object. */
+function checkOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot use options "${String(options)}": it must be an object`,
+    );
+  }
+}
+
+/** The keys an address may have: `RequestAddress`'s, and `Deno.Addr`'s. */
+const ADDRESS_KEYS = new Set(["hostname", "port", "path", "transport"]);
+
+/**
+ * Refuses an address with other keys: an option put in it by mistake would
+ * be ignored.
+ */
+function checkAddressKeys(address: unknown): void {
+  if (typeof address !== "object" || address === null) return; // Request's.
+  const unknown = Object.keys(address).filter((key) => !ADDRESS_KEYS.has(key));
+  if (unknown.length === 0) return;
+  throw new TypeError(
+    `Cannot use address key${unknown.length > 1 ? "s" : ""} ${
+      unknown.map((key) => `"${key}"`).join(", ")
+    }: an address has a hostname and port, or a path; options go in the ` +
+      "second argument",
+  );
+}
+
 /**
  * `value` with each bulk string that is a small view of a buffer copied.
  * Iterative, as the parsers are: a reply nested however deep (within the
@@ -341,18 +369,18 @@ export class RedisClient extends Client {
    * Builds a client; it connects on the first command.
    *
    * @param address The server: a host (default `127.0.0.1`) and port, or a
-   * Unix socket path.
+   * Unix socket path (`{ hostname, port }` or `{ path }`; a `Deno.NetAddr`
+   * or `Deno.UnixAddr` too).
    * @param options The pool, pipelining, timeouts, TLS and reply limits, and
    * any other `Client` option.
-   * @throws {TypeError} If an option has the wrong type.
+   * @throws {TypeError} If an option has the wrong type, or the address has
+   * another key (an option given in the address, say: `{ port,
+   * maxBulkLength }`).
    * @throws {RangeError} If a number is out of range.
    */
   constructor(address: RequestAddress, options: RedisClientOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(
-        `Cannot use options "${String(options)}": it must be an object`,
-      );
-    }
+    checkOptions(options);
+    checkAddressKeys(address);
     const limits: RespParserOptions = {
       maxBulkLength: options.maxBulkLength,
       maxArrayLength: options.maxArrayLength,
@@ -397,7 +425,10 @@ export class RedisClient extends Client {
    * ```
    *
    * @param args The command's name and arguments: strings (sent as UTF-8),
-   * finite numbers (sent as their decimal text) or bytes.
+   * finite numbers (sent as their plain decimal text, never with an
+   * exponent: an integer in full, `1e21` as `1000000000000000000000`, a
+   * fraction with the fewest digits that read back as it, `1.5e-7` as
+   * `0.00000015`), bigints or bytes.
    * @returns The reply.
    * @throws {RedisError} If the server answers with an error.
    * @throws {TypeError} If there is no argument, or one is of another type.
@@ -436,7 +467,8 @@ export class RedisClient extends Client {
    * @param options The command's `timeout` and `signal`.
    * @returns The reply.
    * @throws {RedisError} If the server answers with an error.
-   * @throws {TypeError} If there is no argument, or one is of another type.
+   * @throws {TypeError} If there is no argument, or one is of another type,
+   * or `options` is not an object.
    * @throws {RangeError} If a number argument is not finite.
    * @throws {TimeoutError} If the timeout elapses first.
    * @throws {ConnectionClosedError} If the connection is lost before the
@@ -453,6 +485,7 @@ export class RedisClient extends Client {
           "Cannot send a command without arguments: give at least its name",
         );
       }
+      checkOptions(options);
       request = new Request<RespValue>(this.#address, {
         data: encodeCommand(args),
         tls: this.#tls,

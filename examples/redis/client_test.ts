@@ -578,6 +578,72 @@ Deno.test("RedisClient refuses bad options where they are given", () => {
   );
 });
 
+Deno.test("RedisClient sends a number argument as its plain decimal text, never with an exponent: integers in full, fractions with the fewest digits", async () => {
+  await using redis = await startRealRedis();
+  await using client = new RedisClient({ port: redis.port });
+  const cases: [number, string][] = [
+    [1e21, "1000000000000000000000"],
+    [-1e21, "-1000000000000000000000"],
+    [2 ** 64, "18446744073709551616"],
+    [2 ** 53 + 2, "9007199254740994"],
+    [-0, "0"],
+    [42, "42"],
+    [0.5, "0.5"],
+    [1.5e-7, "0.00000015"],
+    [-2e-10, "-0.0000000002"],
+  ];
+  for (const [number, sent] of cases) {
+    assertEquals(await client.command("SET", "n", number), "OK");
+    assertEquals(text(await client.command("GET", "n")), sent);
+  }
+  // Also in a command with non-ASCII text (its other encoder).
+  await client.command("MSET", "é", "ü", "n", 1e21);
+  assertEquals(text(await client.command("GET", "n")), cases[0][1]);
+  // An integer past 2^53 is usable as one (its reply is a bigint).
+  assertEquals(await client.command("INCRBY", "big", 2 ** 60), 2n ** 60n);
+});
+
+Deno.test("RedisClient refuses an option given in the address, and command options that are not an object, with a TypeError naming them", async () => {
+  assertThrows(
+    () =>
+      new RedisClient(
+        { port: 6379, maxBulkLength: 5 } as unknown as { port: number },
+      ),
+    TypeError,
+    'Cannot use address key "maxBulkLength": an address has a hostname and ' +
+      "port, or a path; options go in the second argument",
+  );
+  assertThrows(
+    () =>
+      new RedisClient(
+        { path: "/tmp/x", timeout: 1, tls: true } as unknown as {
+          path: string;
+        },
+      ),
+    TypeError,
+    'Cannot use address keys "timeout", "tls"',
+  );
+  // A Deno.NetAddr is an address.
+  await using redis = await startRealRedis();
+  await using client = new RedisClient({
+    transport: "tcp",
+    hostname: "127.0.0.1",
+    port: redis.port,
+  } as Deno.NetAddr);
+  await assertRejects(
+    () => client.request(["PING"], null as unknown as object),
+    TypeError,
+    'Cannot use options "null": it must be an object',
+  );
+  await assertRejects(
+    () => client.request(["PING"], 5 as unknown as object),
+    TypeError,
+    'Cannot use options "5"',
+  );
+  assertEquals(await client.command("PING"), "PONG");
+  assertEquals(client.sessions, 1);
+});
+
 Deno.test("RedisClient closes the connection on a reply over its limits, and the next command gets a new one", async () => {
   await using redis = await startRealRedis();
   await using client = new RedisClient({ port: redis.port }, {

@@ -488,7 +488,11 @@ function splitInline(line: Uint8Array): Uint8Array[] {
 
 /**
  * A command argument: bytes, or text, numbers and bigints sent as UTF-8
- * text.
+ * text. A number goes as its plain decimal text, never in exponent
+ * notation (which Redis refuses where it wants an integer): an integer in
+ * full, its exact value (`2 ** 64` as `18446744073709551616`, `1e21` as
+ * `1000000000000000000000`), a fraction with the fewest digits that read
+ * back as the same number (`0.5`; `1.5e-7` as `0.00000015`).
  */
 export type RespArgument = string | number | bigint | Uint8Array;
 
@@ -526,10 +530,9 @@ export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
     let n: number;
     if (typeof arg === "string" || arg instanceof Uint8Array) {
       n = arg.length;
-    } else if (
-      (typeof arg === "number" && Number.isFinite(arg)) ||
-      typeof arg === "bigint"
-    ) {
+    } else if (typeof arg === "number" && Number.isFinite(arg)) {
+      n = numberText(arg).length;
+    } else if (typeof arg === "bigint") {
       n = String(arg).length;
     } else {
       badArgument(arg, i);
@@ -545,7 +548,11 @@ export function encodeCommand(args: readonly RespArgument[]): Uint8Array {
       out.set(arg, at);
       at += arg.length;
     } else {
-      const text = typeof arg === "string" ? arg : String(arg);
+      const text = typeof arg === "string"
+        ? arg
+        : typeof arg === "number"
+        ? numberText(arg)
+        : String(arg);
       const n = text.length;
       at = writeHeader(out, at, 36, n);
       if (n > LOOP_STRING) {
@@ -574,9 +581,13 @@ function encodeUtf8Command(args: readonly RespArgument[]): Uint8Array {
   let size = headerSize(count);
   for (let i = 0; i < count; i++) {
     const arg = args[i];
-    const part = arg instanceof Uint8Array
-      ? arg
-      : encoder.encode(typeof arg === "string" ? arg : String(arg));
+    const part = arg instanceof Uint8Array ? arg : encoder.encode(
+      typeof arg === "string"
+        ? arg
+        : typeof arg === "number"
+        ? numberText(arg)
+        : String(arg),
+    );
     parts[i] = part;
     size += headerSize(part.length) + part.length + 2;
   }
@@ -620,6 +631,25 @@ function allocate(size: number): Uint8Array {
  * `encodeInto()`, whose call costs more than a short loop.
  */
 const LOOP_STRING = 24;
+
+/**
+ * `n` (finite) as plain decimal text, with no exponent: an integer in full,
+ * its exact value (JavaScript rounds the digits of one past 2^53, and
+ * writes an exponent from 1e21 up), a fraction as JavaScript writes it
+ * (below 1e-6, with an exponent: the same digits, the point moved).
+ */
+function numberText(n: number): string {
+  if (Number.isSafeInteger(n)) return String(n);
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  const text = String(n);
+  const e = text.indexOf("e");
+  if (e < 0) return text;
+  const sign = text[0] === "-" ? "-" : "";
+  const digits = text.slice(sign.length, e).replace(".", "");
+  // The first digit's power of ten (negative here).
+  const exponent = Number(text.slice(e + 1));
+  return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
+}
 
 function badArgument(arg: unknown, index: number): never {
   if (typeof arg === "number") {
