@@ -488,7 +488,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     if (data.length === 0) return;
     this.#bufferSize += data.length;
     if (this.#flushing === undefined) this.#flushing = this.#flush(data);
-    else this.#queue.push(data);
+    else this.#enqueue(data);
     this.#checkHigh();
   }
 
@@ -676,6 +676,29 @@ export class SocketTransport extends Transport<ProtocolInterface> {
       else if (this.#eofWritten) this.#shutdownWrite();
     } catch (error) {
       if (!this.isFinished()) this.abort(asError(error));
+    }
+  }
+
+  /**
+   * Queues `data` behind the write in flight. A view that continues the
+   * last queued one in the same buffer (an echo of consecutive chunks of
+   * one read slab) extends it instead, without copying: one socket write
+   * for both.
+   */
+  #enqueue(data: Uint8Array): void {
+    const queue = this.#queue;
+    const last = queue.length === 0 ? undefined : queue[queue.length - 1];
+    if (
+      last !== undefined && last.buffer === data.buffer &&
+      last.byteOffset + last.length === data.byteOffset
+    ) {
+      queue[queue.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + data.length,
+      );
+    } else {
+      queue.push(data);
     }
   }
 
