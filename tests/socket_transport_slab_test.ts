@@ -131,3 +131,22 @@ Deno.test("SocketTransport.write() of consecutive views of one buffer, and of vi
   peer.close();
   listener.close();
 });
+
+Deno.test("SocketTransport's default write-buffer limits hold one default read: a 256 KiB write does not pause the protocol, one byte more does", async () => {
+  const { listener, peer, transport, keeper } = await pair();
+  const paused: number[] = [];
+  keeper.pauseWriting = () => paused.push(transport.getWriteBufferSize());
+  assertEquals(transport.getWriteBufferLimits(), {
+    high: 256 * 1024,
+    low: 64 * 1024,
+  });
+  transport.write(pattern(256 * 1024));
+  assertEquals(paused, []);
+  transport.write(new Uint8Array(1));
+  assertEquals(paused, [256 * 1024 + 1]);
+  transport.close();
+  assertEquals((await readAll(peer)).length, 256 * 1024 + 1);
+  await transport.closed;
+  peer.close();
+  listener.close();
+});

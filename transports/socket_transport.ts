@@ -48,7 +48,11 @@ export interface WriteBufferLimits {
    * Above this many buffered bytes the protocol's `pauseWriting()` is called.
    * An integer, 0 or more.
    *
-   * @default {65536, or 4 × low when only low is given (asyncio's rule)}
+   * The default is the default `readSize`, so that echoing one bulk read
+   * does not by itself pause a protocol (asyncio's 64 KiB would: Deno
+   * reports what the socket took only after the write returns).
+   *
+   * @default {262144, or 4 × low when only low is given (asyncio's rule)}
    */
   high?: number;
   /**
@@ -128,11 +132,14 @@ export interface SocketTransportOptions {
   onError?: ErrorHandler;
 }
 
-const DEFAULT_HIGH = 64 * 1024;
-/** The default `readSize`: bulk reads this large cost about a third less CPU
+/** The default high-water mark: one read of the default size. */
+const DEFAULT_HIGH = 256 * 1024;
+/**
+ * The default `readSize`: bulk reads this large cost about a third less CPU
  * per byte than 64 KiB ones. A connection reads this much only once reads
- * have filled smaller windows (see `#readChunks`). */
-const DEFAULT_READ_SIZE = 256 * 1024;
+ * have filled smaller windows (see `#readChunks`).
+ */
+const DEFAULT_READ_SIZE = DEFAULT_HIGH;
 /**
  * The window of a connection's first read, and of every read after one that
  * did not fill its window: what an idle connection waits on. Small, since
@@ -433,7 +440,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * Sets the write-buffer limits at which the protocol's `pauseWriting()`
    * and `resumeWriting()` are called.
    *
-   * @param limits `high` (default 65536, or 4 × `low` when only `low` is
+   * @param limits `high` (default 262144, or 4 × `low` when only `low` is
    * given) and `low` (default `high / 4`).
    * @throws {TypeError} If `limits` is not an object or a limit not a number.
    * @throws {RangeError} If a limit is not an integer of 0 or more, or `low`
