@@ -6,7 +6,6 @@
  */
 
 import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
-import { Gate } from "../internal/gate.ts";
 import {
   checkBoolean,
   checkBytes,
@@ -295,8 +294,10 @@ export function checkSocketTransportOptions(
  *   read.
  * - The protocol gets `connectionMade` once, `dataReceived` any number of
  *   times, `eofReceived` at most once, then `connectionLost` exactly once.
- * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
- *   the protocol is a view that is never overwritten.
+ * - Reads go into slabs (never `conn.readable`): each chunk handed to the
+ *   protocol is a view that is never overwritten. Reads start small and
+ *   grow while they fill (see `readSize`), so an idle connection waits on
+ *   a small buffer.
  *
  * Its protocol's `connectionMade` is called once the transport is built,
  * before any data (see `Transport`). Most code gets one from `connect()` or
@@ -335,10 +336,13 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #eofReceived = false;
   #eofWritten = false;
 
-  /** Shut by `pauseReading()`; the read loop waits at it. */
-  #reading = new Gate();
+  /** Set by `pauseReading()`; the read loop waits while it is. */
+  #readPaused = false;
+  /** What the paused read loop waits on: settled by resume, close, abort. */
+  #readResumed: PromiseWithResolvers<void> | undefined;
 
-  #queue: Uint8Array[] = [];
+  /** The writes behind the one in flight; made on first use. */
+  #queue: Uint8Array[] | undefined;
   #bufferSize = 0;
   #flushing: Promise<void> | undefined;
   #writePaused = false;
@@ -420,7 +424,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns True while reading.
    */
   isReading(): boolean {
-    return this.#reading.isOpen && !this.isClosing() && !this.#eofReceived;
+    return !this.#readPaused && !this.isClosing() && !this.#eofReceived;
   }
 
   /**
@@ -428,12 +432,27 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * issued meanwhile, so the peer is pushed back by TCP flow control.
    */
   pauseReading(): void {
-    this.#reading.shut();
+    this.#readPaused = true;
   }
 
   /** Resumes delivering data after `pauseReading()`. */
   resumeReading(): void {
-    this.#reading.open();
+    this.#readPaused = false;
+    this.#wakeReader();
+  }
+
+  /** Lets a paused read loop go on, to read again or to see it must stop. */
+  #wakeReader(): void {
+    this.#readResumed?.resolve();
+    this.#readResumed = undefined;
+  }
+
+  /** Waits while reading is paused, unless closing (nothing would wake it). */
+  async #whilePaused(): Promise<void> {
+    while (this.#readPaused && !this.isClosing()) {
+      this.#readResumed ??= Promise.withResolvers();
+      await this.#readResumed.promise;
+    }
   }
 
   /**
@@ -522,7 +541,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   /** Closes the transport after flushing buffered writes. Idempotent. */
   close(): void {
     if (!this.markClosing()) return;
-    this.#reading.wake();
+    this.#wakeReader();
     if (this.#flushing === undefined) this.finish(undefined);
   }
 
@@ -532,10 +551,10 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @param reason The error passed to the protocol's `connectionLost`.
    */
   abort(reason?: Error): void {
-    this.#queue = [];
+    this.#queue = undefined;
     this.#bufferSize = 0;
     this.markClosing();
-    this.#reading.wake();
+    this.#wakeReader();
     this.finish(reason, this.#flushing);
   }
 
@@ -543,97 +562,85 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * The read loop, started once `connectionMade` has returned; never
    * rejects (anything unexpected aborts).
    *
+   * Reads go into slabs: each chunk handed on is a view no later read
+   * overwrites. Small reads are carved from a small slab; a read that fills
+   * its window makes the next one GROWTH times larger (up to readSize) in a
+   * slab of its own: a bulk transfer. A read that does not fill its window
+   * (the peer's bytes are all in) makes the next one a small probe in a
+   * small slab again: an idle connection never waits on a large buffer, and
+   * a large slab lives only as long as the views into it that the protocol
+   * keeps.
+   *
    * @returns A promise that settles when the loop ends.
    */
   protected async readLoop(): Promise<void> {
     try {
-      await this.#readChunks();
+      const size = this.#readSize;
+      const probe = size < PROBE ? size : PROBE;
+      const smallSlab = size < SMALL_SLAB ? size : SMALL_SLAB;
+      let want = probe;
+      let slab = new ArrayBuffer(smallSlab);
+      let offset = 0;
+      while (true) {
+        if (this.#readPaused) await this.#whilePaused();
+        if (this.isClosing()) return;
+        let room = slab.byteLength - offset;
+        if (want > SMALL_SLAB) {
+          if (room < want) {
+            slab = new ArrayBuffer(want);
+            offset = 0;
+            room = want;
+          }
+        } else if (room < MIN_ROOM || slab.byteLength > SMALL_SLAB) {
+          slab = new ArrayBuffer(smallSlab);
+          offset = 0;
+          room = smallSlab;
+        }
+        const length = want < room ? want : room;
+        const window = new Uint8Array(slab, offset, length);
+        let n: number | null;
+        try {
+          n = await this.#conn.read(window);
+        } catch (error) {
+          if (!this.isFinished()) this.abort(ioError(error, this.#peer));
+          return;
+        }
+        // Paused while the read was pending: hold the chunk until resumed.
+        if (this.#readPaused) await this.#whilePaused();
+        if (this.isClosing()) return;
+        if (n === null) return this.#onEof();
+        if (n < length) want = probe;
+        else if (length === want && want < size) {
+          want = want * GROWTH < size ? want * GROWTH : size;
+        }
+        const chunk = n === length ? window : new Uint8Array(slab, offset, n);
+        offset += n;
+        try {
+          this.protocol.dataReceived(chunk);
+        } catch (error) {
+          this.report("dataReceived", error);
+          this.abort(asError(error));
+          return;
+        }
+        // Let the answer to what was just read go out before reading again,
+        // but never wait on the peer for it: two peers that both wait for
+        // their own writes before reading can wait on each other forever.
+        // Deno's write op is eager, so a write the socket takes at once has
+        // finished its flush within two microtask turns; waiting at most
+        // FLUSH_TURNS turns (which no peer can hold up) keeps the order a
+        // full wait gave. Each next read then goes out after this turn's
+        // answers, when the peer's next request is more often already there,
+        // which measured cheaper at 256 connections than reading at once.
+        for (
+          let turn = 0;
+          turn < FLUSH_TURNS && this.#flushing !== undefined;
+          turn++
+        ) {
+          await undefined;
+        }
+      }
     } catch (error) {
       if (!this.isFinished()) this.abort(asError(error));
-    }
-  }
-
-  async #readChunks(): Promise<void> {
-    const size = this.#readSize;
-    // Reads go into slabs: each chunk handed on is a view no later read
-    // overwrites. Small reads are carved from a small slab; a read that
-    // fills its window makes the next one GROWTH times larger (up to
-    // readSize) in a slab of its own, a bulk transfer. A read that does not
-    // fill its window (the peer's bytes are all in) makes the next one a
-    // small probe in a small slab again: an idle connection never waits
-    // on a large buffer, and a large slab lives only as long as the views
-    // into it that the protocol keeps.
-    const probe = Math.min(size, PROBE);
-    let want = probe;
-    let slab = new Uint8Array(Math.min(size, SMALL_SLAB));
-    let offset = 0;
-    while (true) {
-      // Closing while paused (close() from dataReceived, say): nothing
-      // would wake a wait begun now.
-      if (!this.#reading.isOpen && !this.isClosing()) {
-        await this.#reading.wait();
-      }
-      if (this.isClosing()) return;
-      let room = slab.length - offset;
-      if (want > SMALL_SLAB) {
-        if (room < want) {
-          slab = new Uint8Array(want);
-          offset = 0;
-          room = want;
-        }
-      } else if (room < MIN_ROOM || slab.length > SMALL_SLAB) {
-        slab = new Uint8Array(Math.min(size, SMALL_SLAB));
-        offset = 0;
-        room = slab.length;
-      }
-      const length = want < room ? want : room;
-      const window = offset === 0 && length === slab.length
-        ? slab
-        : slab.subarray(offset, offset + length);
-      let n: number | null;
-      try {
-        n = await this.#conn.read(window);
-      } catch (error) {
-        if (!this.isFinished()) this.abort(ioError(error, this.#peer));
-        return;
-      }
-      // Paused while the read was pending: hold the chunk until resumed.
-      if (!this.#reading.isOpen && !this.isClosing()) {
-        await this.#reading.wait();
-      }
-      if (this.isClosing()) return;
-      if (n === null) return this.#onEof();
-      if (n < length) want = probe;
-      else if (length === want && want < size) {
-        want = want * GROWTH < size ? want * GROWTH : size;
-      }
-      const chunk = n === window.length
-        ? window
-        : slab.subarray(offset, offset + n);
-      offset += n;
-      try {
-        this.protocol.dataReceived(chunk);
-      } catch (error) {
-        this.report("dataReceived", error);
-        this.abort(asError(error));
-        return;
-      }
-      // Let the answer to what was just read go out before reading again,
-      // but never wait on the peer for it: two peers that both wait for
-      // their own writes before reading can wait on each other forever.
-      // Deno's write op is eager, so a write the socket takes at once has
-      // finished its flush within two microtask turns; waiting at most
-      // FLUSH_TURNS turns (which no peer can hold up) keeps the order a full
-      // wait gave. Each next read then goes out after this turn's answers,
-      // when the peer's next request is more often already there, which
-      // measured cheaper at 256 connections than reading at once.
-      for (
-        let turn = 0;
-        turn < FLUSH_TURNS && this.#flushing !== undefined;
-        turn++
-      ) {
-        await undefined;
-      }
     }
   }
 
@@ -693,7 +700,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * for both.
    */
   #enqueue(data: Uint8Array): void {
-    const queue = this.#queue;
+    const queue = this.#queue ??= [];
     const last = queue.length === 0 ? undefined : queue[queue.length - 1];
     if (
       last !== undefined && last.buffer === data.buffer &&
@@ -712,6 +719,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   /** The next bytes to write: small queued chunks are joined into one. */
   #takeQueued(): Uint8Array | undefined {
     const queue = this.#queue;
+    if (queue === undefined) return undefined;
     if (queue.length <= 1 || queue[0].length >= COALESCE) return queue.shift();
     let count = 0;
     let total = 0;
