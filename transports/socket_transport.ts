@@ -146,7 +146,7 @@ const DEFAULT_READ_SIZE = DEFAULT_HIGH;
  */
 const PROBE = 1024;
 /** Reads of up to this many bytes are carved from slabs of this size. */
-const SMALL_SLAB = 2048;
+const SMALL_SLAB = 1024;
 /** A small slab with less room than this is replaced by a new one. */
 const MIN_ROOM = 256;
 /** How much larger each read is than the last one, while reads fill. */
