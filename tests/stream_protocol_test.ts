@@ -23,6 +23,7 @@ import {
 } from "../transports/open_connection.ts";
 import { StreamProtocol } from "../transports/stream_protocol.ts";
 import {
+  certs,
   concat,
   decoder,
   encoder,
@@ -346,4 +347,36 @@ Deno.test("listenStreams() reports a handler that throws or rejects (source hand
   await writer.close();
   assertEquals(await new Response(client.readable).text(), "fine");
   await client.transport!.closed;
+});
+
+Deno.test("StreamProtocol works over TLS and over a Unix socket, half-close included", async () => {
+  const roundTrip = async (client: StreamProtocol) => {
+    const writer = client.writable.getWriter();
+    await writer.write(encoder.encode("secret\n"));
+    await writer.close();
+    assertEquals(await new Response(client.readable).text(), "secret\n");
+    await client.transport!.closed;
+  };
+  {
+    await using server = listenStreams(
+      ({ readable, writable }) => readable.pipeTo(writable),
+      { port: 0, tls: { cert: certs.cert, key: certs.key } },
+    );
+    await roundTrip(
+      await openConnection({
+        hostname: "localhost",
+        port: server.port,
+        tls: { caCerts: [certs.ca] },
+      }),
+    );
+  }
+  {
+    const path = await Deno.makeTempFile({ suffix: ".sock" });
+    await Deno.remove(path);
+    await using _server = listenStreams(
+      ({ readable, writable }) => readable.pipeTo(writable),
+      { path },
+    );
+    await roundTrip(await openConnection({ path }));
+  }
 });
