@@ -111,7 +111,7 @@ export interface SocketTransportOptions {
    * `MAX_READ_SIZE` (16 MiB). Reads start at 1 KiB and grow fourfold while
    * they fill their buffer (a bulk transfer) up to this size; a read that
    * does not fill its buffer makes the next one small again, so an idle
-   * connection holds about 2 KiB of read buffer whatever this size.
+   * connection holds about 1 KiB of read buffer whatever this size.
    *
    * @default {262144}
    */
@@ -136,7 +136,7 @@ const DEFAULT_HIGH = 256 * 1024;
 /**
  * The default `readSize`: bulk reads this large cost about a third less CPU
  * per byte than 64 KiB ones. A connection reads this much only once reads
- * have filled smaller windows (see `#readChunks`).
+ * have filled smaller windows (see `readLoop`).
  */
 const DEFAULT_READ_SIZE = DEFAULT_HIGH;
 /**
