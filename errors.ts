@@ -209,6 +209,40 @@ export class AddrInUseError extends ListenError {
 }
 
 /**
+ * A worker of `serveWorkers()` could not start: its module failed to load,
+ * does not export a `createServer` function, or that function threw or
+ * built no server. `workerId` names the worker; `cause` is the worker's own
+ * error, rebuilt in this thread (its `name`, `message` and `stack`).
+ *
+ * @example
+ * ```ts
+ * import { NetError, WorkerError } from "@pulsar/net/errors";
+ * import { assert, assertEquals } from "@std/assert";
+ *
+ * const error = new WorkerError(1, "its module does not export createServer");
+ * assertEquals(error.message, "Worker 1 failed to start: its module does not export createServer");
+ * assertEquals(error.workerId, 1);
+ * assert(error instanceof NetError);
+ * ```
+ */
+export class WorkerError extends NetError {
+  /** The worker's id, from 1. */
+  readonly workerId: number;
+
+  /**
+   * Builds the error.
+   *
+   * @param workerId The worker's id.
+   * @param reason Why it failed, for the message.
+   * @param options `cause`: the worker's error.
+   */
+  constructor(workerId: number, reason: string, options?: ErrorOptions) {
+    super(`Worker ${workerId} failed to start: ${reason}`, options);
+    this.workerId = workerId;
+  }
+}
+
+/**
  * An error that has no caller to reject: a user callback that threw (a
  * protocol's `connectionLost`, an event handler, `onTransport`, a consumer's
  * `dataReceived`) or a failure of a background loop (an `accept()` that

@@ -9,7 +9,7 @@
  * - `protocols`: `Protocol`, `DatagramProtocol`, `Connection`,
  *   `ProtocolConsumer`, `EventHandler`.
  * - `producers`: `Server`, `DatagramServer`, `Producer`,
- *   `ConnectionProducer`.
+ *   `ConnectionProducer`, `serveWorkers()` (a server on every core).
  * - `clients`: `Client`, `ConnectionPool`, `Request`, `DatagramClient`.
  * - `errors`: the typed errors, and the `ErrorReport` that `onError` receives.
  *
@@ -60,6 +60,7 @@ export {
   ProtocolError,
   TimeoutError,
   TlsError,
+  WorkerError,
 } from "./errors.ts";
 export {
   type BaseProtocolInterface,
@@ -133,6 +134,15 @@ export {
   type ServerCloseOptions,
   type ServerEvents,
   type ServerOptions,
+  serveWorkers,
+  type ServeWorkersOptions,
+  type WorkerContext,
+  type WorkerErrorReport,
+  type WorkerServer,
+  type WorkerServerFactory,
+  type WorkerServerOptions,
+  type WorkerStatus,
+  WorkerSupervisor,
 } from "./producers/mod.ts";
 export {
   type AcquireOptions,

@@ -117,9 +117,12 @@ async function succeeds(cmd: string[]): Promise<boolean> {
   }
 }
 
-/** Runs `cmd` pinned to `core`, with a raised file-descriptor limit. */
+/**
+ * Runs `cmd` pinned to `core` (a number, or a taskset list such as "1-7"),
+ * with a raised file-descriptor limit.
+ */
 function pinned(
-  core: number,
+  core: number | string,
   cmd: string[],
   stdin: "piped" | "null" = "null",
 ): Deno.Command {
@@ -142,12 +145,20 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function startServer(
+function startServer(
   impl: Impl,
   udp = false,
   command: string[] = serverCommand(impl, udp),
 ): Promise<RunningServer> {
-  const child = pinned(1, command).spawn();
+  return launch(pinned(1, command), impl);
+}
+
+/** Starts a server and waits until it prints its port. */
+async function launch(
+  command: Deno.Command,
+  impl: string,
+): Promise<RunningServer> {
+  const child = command.spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   const deadline = Date.now() + 20_000;
@@ -317,6 +328,34 @@ async function heldLimit(): Promise<{ count: number; why: string }> {
 /** What a raw Deno server reading into a tiny buffer holds per connection. */
 let floorNote = "";
 
+/**
+ * W8: the echo example with `--workers N`, pinned to every core but the load
+ * generator's (on 2 cores, core 1 only: the workers share it).
+ */
+function startWorkersServer(workers: number): Promise<RunningServer> {
+  const cores = navigator.hardwareConcurrency > 2
+    ? `1-${navigator.hardwareConcurrency - 1}`
+    : "1";
+  return launch(
+    pinned(cores, [
+      deno,
+      "run",
+      "-A",
+      "--unstable-net",
+      ...denoFlags,
+      `${root}examples/echo/server.ts`,
+      "--port",
+      "0",
+      "--workers",
+      String(workers),
+    ]),
+    `--workers ${workers}`,
+  );
+}
+
+/** Resident KiB of each W8 server, idle after its warm-up. */
+const workersMemory = new Map<number, number[]>();
+
 interface Figure {
   key: string;
   label: string;
@@ -417,6 +456,18 @@ async function main(): Promise<void> {
     );
   const w6 = pipelined("W6", "one request per connection at a time", 3.0);
   const w7 = pipelined("W7", "pipelined batches", 0.8);
+  // The echo server in 1 and 2 supervised workers (serveWorkers), against
+  // raw Deno's one thread.
+  const workerCounts = [1, 2];
+  const w8 = workerCounts.map((n) =>
+    figure(
+      `W8 workers=${n}`,
+      `W8 echo, 256 connections, server --workers ${n}`,
+      "req/s",
+      ["module", "raw"],
+      n === 1 ? { target: 0.9 } : {},
+    )
+  );
   const memory = figure(
     "Memory",
     `Memory per idle connection (${idleConnections} held)`,
@@ -549,6 +600,34 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const server of udpServers.values()) await server.stop();
+  }
+
+  const w8Raw = await startServer("raw");
+  const w8Servers = new Map<number, RunningServer>();
+  try {
+    for (const n of workerCounts) {
+      const server = await startWorkersServer(n);
+      w8Servers.set(n, server);
+      await load(["echo", "127.0.0.1", server.port, 256, 300, 64]);
+      await new Promise((r) => setTimeout(r, 300));
+      workersMemory.set(n, [rssKiB(server.pid)]);
+    }
+    await load(["echo", "127.0.0.1", w8Raw.port, 256, 300, 64]);
+    for (let rep = 1; rep <= reps; rep++) {
+      log(`repetition ${rep} of ${reps}: workers`);
+      for (const [i, n] of workerCounts.entries()) {
+        const port = w8Servers.get(n)!.port;
+        w8[i].samples.get("module")!.push(
+          await load(["echo", "127.0.0.1", port, 256, millis, 64]),
+        );
+        w8[i].samples.get("raw")!.push(
+          await load(["echo", "127.0.0.1", w8Raw.port, 256, millis, 64]),
+        );
+      }
+    }
+  } finally {
+    await w8Raw.stop();
+    for (const server of w8Servers.values()) await server.stop();
   }
 
   for (let rep = 1; rep <= reps; rep++) {
@@ -716,6 +795,16 @@ async function writeReport(seconds: number): Promise<string> {
         `Deno server reading into a tiny buffer, is ${floorNote} per idle ` +
         `connection (${idleConnections} held). The memory target is ` +
         "the module's own figure.",
+    );
+  }
+  const [one, two] = [workersMemory.get(1)?.[0], workersMemory.get(2)?.[0]];
+  if (one !== undefined && two !== undefined) {
+    lines.push(
+      "",
+      `W8 memory: the echo server with 1 worker holds ` +
+        `${(one / 1024).toFixed(0)} MiB resident, with 2 ` +
+        `${(two / 1024).toFixed(0)} MiB (idle after a warm-up): ` +
+        `${((two - one) / 1024).toFixed(0)} MiB per added worker.`,
     );
   }
   lines.push(

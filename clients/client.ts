@@ -30,6 +30,12 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import type { Connection } from "../protocols/connection.ts";
+import {
+  type FinishWatcher,
+  kCork,
+  kCorked,
+  kWatch,
+} from "../protocols/_internal.ts";
 import type { EventCallback } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
@@ -73,7 +79,8 @@ export interface ClientOptions extends SocketTransportOptions {
    * `pipelining`): an integer of 1 or more. Above 1, a request is written
    * on a connection that still waits for the answers of others, and its
    * consumer reads its answer once theirs are read (the protocol must
-   * answer requests in order). Requests are spread over up to `poolSize`
+   * answer requests in order). The requests sent in one microtask turn
+   * (`Promise.all` of many, say) go to a connection in one socket write. Requests are spread over up to `poolSize`
    * connections before they are stacked on one; when every connection has
    * `pipelining` in flight, a request waits, first in first out, bounded
    * by its `timeout` and `signal`. See the `Client` docs for what happens
@@ -510,7 +517,10 @@ export class Client extends Producer<ClientEvents, "finish"> {
    * request's address and TLS settings. A request whose signal is aborted
    * before it is written is not written. After an error reply (the consumer
    * finished with an error that is not a `NetError`) the connection goes
-   * back to the pool; after any other failure it is closed.
+   * back to the pool; after any other failure it is closed. After a
+   * success, `canReuseConnection()` decides; one that throws fails the
+   * request with its error, and the connection is closed. Never throws:
+   * every failure rejects the promise.
    *
    * @typeParam T The result type the request carries.
    * @param request The request.
@@ -522,21 +532,183 @@ export class Client extends Producer<ClientEvents, "finish"> {
    * @throws {TlsError} If the TLS handshake failed.
    * @throws {ConnectionClosedError} If the connection was lost mid-request,
    * or the client is closed (or closes before the request is answered).
+   * @throws {Error} What `canReuseConnection()` threw.
    */
-  async response<T>(request: Request<T>): Promise<T> {
-    let pool = this.#pool(request);
-    const timeout = request.timeout || this.#timeout;
-    // No signal and no time limit (the common case): no closure, no
-    // controller. A retry's pool has the same key (same address and TLS).
+  response<T>(request: Request<T>): Promise<T> {
+    let pool: ConnectionPool;
+    let connection: Connection | undefined;
+    try {
+      const timeout = request.timeout || this.#timeout;
+      pool = this.#pool(request);
+      // A signal or a time limit: the general path, which races them.
+      if (isLimited(request.signal, timeout)) {
+        this.#active++;
+        return this.#respond(request, pool, timeout, 0, undefined);
+      }
+      connection = pool.tryAcquire();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // The common case, neither signal nor time limit: no async frames. The
+    // request's one promise is settled when its consumer finishes (a failure
+    // is handled a microtask later, as the general path would, and may
+    // continue there with a retry).
+    this.#active++;
+    const flight = new Flight(request, pool, this.#landed);
+    if (connection !== undefined) this.#fly(flight, connection);
+    else {
+      pool.acquire().then(
+        (acquired) => this.#fly(flight, acquired),
+        (error) => this.#settle(flight, error),
+      );
+    }
+    return flight.promise as Promise<T>;
+  }
+
+  /** Runs `flight`'s request on `connection`, just acquired. */
+  #fly(flight: Flight, connection: Connection): void {
+    flight.connection = connection;
+    // Reused, or behind requests in flight: see #respond.
+    flight.reused = connection.processed > 0 ||
+      connection.consumersInFlight > 0;
+    const request = flight.request;
+    let consumer: ProtocolConsumer;
+    try {
+      consumer = this.buildConsumer(this.#consumerFactory);
+      if (request.events !== undefined) {
+        bindRequestEvents(consumer, request.events);
+      }
+      flight.consumer = consumer;
+      // Watched from now: set on a connection already lost, it finishes
+      // at once.
+      consumer[kWatch](flight);
+      flight.starting = true;
+      // Pipelined: the requests of this turn go out in one write.
+      if (this.#pipelining > 1) connection[kCork]();
+      connection.setConsumer(consumer);
+      consumer.start(request);
+    } catch (error) {
+      // The consumer could not be built or set (a throwing factory): the
+      // request fails, and costs at most this connection.
+      flight.pool.release(connection, DISCARD);
+      this.#settle(flight, error);
+      return;
+    }
+    flight.starting = false;
+    // Finished already: a preRequest hook or startRequest() failed, or the
+    // request needs no answer.
+    flight.startFailed = consumer.hasFinished;
+    if (flight.done) this.#land(flight);
+  }
+
+  /** `flight`'s consumer finished: settles its request. */
+  #landed = (flight: Flight): void => this.#land(flight);
+
+  #land(flight: Flight): void {
+    if (flight.error !== undefined) {
+      // As late as an await of the consumer's promise would see it: the
+      // connection has handed its read to every consumer, or told each of
+      // its loss.
+      queueMicrotask(() => this.#crashed(flight));
+      return;
+    }
+    const { connection, pool, result } = flight;
+    this.#requestsProcessed++;
+    if (flight.request.releaseConnection) {
+      let reuse: boolean;
+      try {
+        reuse = this.canReuseConnection(connection, result);
+      } catch (error) {
+        // The hook failed: the request fails, the connection is closed.
+        pool.release(connection, DISCARD);
+        this.#settle(flight, error);
+        return;
+      }
+      pool.release(connection, reuse ? undefined : DISCARD);
+    }
+    this.#settle(flight, undefined, result);
+  }
+
+  /** `flight`'s consumer finished with an error: as in #respond. */
+  #crashed(flight: Flight): void {
+    const { connection, pool, error, consumer } = flight;
+    try {
+      if (isErrorReply(consumer, flight.startFailed, error)) {
+        // The peer answered, with an error: the stream is intact.
+        this.#requestsProcessed++;
+        pool.release(connection);
+        throw error;
+      }
+      this.#endPipelined(connection, pool, error);
+      pool.release(connection, DISCARD);
+      if (flight.reused && closedUnanswered(consumer, error)) {
+        if (this.#maxReconnect > 0) {
+          // Retried on a new connection, as #respond's next attempt.
+          flight.resolve(
+            this.#respond(
+              flight.request,
+              pool,
+              0,
+              1,
+              error as ConnectionClosedError,
+            ),
+          );
+          return;
+        }
+      }
+      throw error;
+    } catch (thrown) {
+      this.#settle(flight, thrown);
+    }
+  }
+
+  /** Settles `flight` with `error`, or else with `result`. */
+  #settle(flight: Flight, error: unknown, result?: unknown): void {
+    if (--this.#active === 0) this.#drained?.resolve();
+    if (error !== undefined) flight.reject(error);
+    else flight.resolve(result);
+  }
+
+  /**
+   * A broken stream under pipelined requests: they fail now, with `error`
+   * as the cause, rather than read answers out of step.
+   */
+  #endPipelined(
+    connection: Connection,
+    pool: ConnectionPool,
+    error: unknown,
+  ): void {
+    if (connection.consumersInFlight === 0) return;
+    connection.abort(
+      new ConnectionClosedError(
+        `Connection to ${pool.key} closed: a request pipelined ` +
+          `with this one failed (${errorMessage(error)})`,
+        { cause: error },
+      ),
+    );
+  }
+
+  /**
+   * The general path of `response()`, from attempt `first` (1 for a retry
+   * after a clean close, `closed`): with a signal or a time limit, or a
+   * retry. `#active` counts it already; it ends the count.
+   */
+  async #respond<T>(
+    request: Request<T>,
+    pool: ConnectionPool,
+    timeout: number,
+    first: number,
+    closed: ConnectionClosedError | undefined,
+  ): Promise<T> {
+    // No signal and no time limit: no closure, no controller. A retry's
+    // pool has the same key (same address and TLS).
     const limit = isLimited(request.signal, timeout)
       ? requestDeadline(request.signal, timeout, pool.key)
       : NO_DEADLINE;
-    this.#active++;
     try {
       // Cancelled already: nothing is sent, no connection is opened.
       limit.signal?.throwIfAborted();
-      let closed: ConnectionClosedError | undefined;
-      for (let attempt = 0;; attempt++) {
+      for (let attempt = first;; attempt++) {
         // A retry takes the pool again: the last one may have been dropped.
         if (attempt > 0) pool = this.#pool(request);
         let connection: Connection;
@@ -571,6 +743,9 @@ export class Client extends Producer<ClientEvents, "finish"> {
           pool.release(connection, DISCARD);
           throw error;
         }
+        if (limit.signal !== undefined && connection[kCorked]) {
+          abortWhileCorked(connection, limit.signal);
+        }
         let result: T;
         try {
           result = await (limit.signal === undefined
@@ -580,35 +755,36 @@ export class Client extends Producer<ClientEvents, "finish"> {
           if (limit.signal?.aborted) {
             // Its answer may still come: the connection can carry no other.
             connection.abort(limit.signal.reason);
-          } else if (isErrorReply(exchange, error)) {
+          } else if (
+            isErrorReply(exchange.consumer, exchange.startFailed, error)
+          ) {
             // The peer answered, with an error: the stream is intact.
             this.#requestsProcessed++;
             pool.release(connection);
             throw error;
-          } else if (connection.consumersInFlight > 0) {
-            // A broken stream under pipelined requests: they fail now, with
-            // this error as the cause, rather than read answers out of step.
-            connection.abort(
-              new ConnectionClosedError(
-                `Connection to ${pool.key} closed: a request pipelined ` +
-                  `with this one failed (${errorMessage(error)})`,
-                { cause: error },
-              ),
-            );
+          } else {
+            this.#endPipelined(connection, pool, error);
           }
           pool.release(connection, DISCARD);
-          const closedUnanswered = error instanceof ConnectionClosedError &&
-            error.cause === undefined &&
-            exchange.consumer.bytesReceived === 0;
-          if (reused && closedUnanswered && attempt < this.#maxReconnect) {
-            closed = error;
+          if (
+            reused && closedUnanswered(exchange.consumer, error) &&
+            attempt < this.#maxReconnect
+          ) {
+            closed = error as ConnectionClosedError;
             continue;
           }
           throw error;
         }
         this.#requestsProcessed++;
         if (request.releaseConnection) {
-          const reuse = this.canReuseConnection(connection, result);
+          let reuse: boolean;
+          try {
+            reuse = this.canReuseConnection(connection, result);
+          } catch (error) {
+            // The hook failed: the request fails, the connection is closed.
+            pool.release(connection, DISCARD);
+            throw error;
+          }
           pool.release(connection, reuse ? undefined : DISCARD);
         }
         return result;
@@ -655,6 +831,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
+    if (this.#pipelining > 1) connection[kCork]();
     connection.setConsumer(consumer);
     consumer.start(request);
     return {
@@ -789,9 +966,68 @@ interface Exchange<T> {
  * and it is not one of the module's errors, which all mean a broken stream
  * (a `ProtocolError`, a `ConnectionClosedError`, a `TimeoutError`...).
  */
-function isErrorReply(exchange: Exchange<unknown>, error: unknown): boolean {
-  return exchange.consumer.hasFinished && !exchange.startFailed &&
-    !(error instanceof NetError);
+function isErrorReply(
+  consumer: ProtocolConsumer,
+  startFailed: boolean,
+  error: unknown,
+): boolean {
+  return consumer.hasFinished && !startFailed && !(error instanceof NetError);
+}
+
+/**
+ * Whether `error` is a clean close of the connection before any byte of
+ * the consumer's answer arrived: the request may be retried.
+ */
+function closedUnanswered(consumer: ProtocolConsumer, error: unknown): boolean {
+  return error instanceof ConnectionClosedError && error.cause === undefined &&
+    consumer.bytesReceived === 0;
+}
+
+/**
+ * A request on `response()`'s common path (no signal, no time limit): its
+ * promise, and what settles it once its consumer finishes.
+ */
+class Flight implements FinishWatcher {
+  readonly request: Request;
+  readonly pool: ConnectionPool;
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  connection!: Connection;
+  consumer!: ProtocolConsumer;
+  /** Whether the connection had served or was serving other requests. */
+  reused = false;
+  /** Whether the consumer is in `start()`. */
+  starting = false;
+  /** Whether the consumer finished while it started. */
+  startFailed = false;
+  /** Whether the consumer has finished, with `result` or `error`. */
+  done = false;
+  result: unknown;
+  error: unknown;
+  #landed: (flight: Flight) => void;
+
+  constructor(
+    request: Request,
+    pool: ConnectionPool,
+    landed: (flight: Flight) => void,
+  ) {
+    this.request = request;
+    this.pool = pool;
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    this.promise = promise;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.#landed = landed;
+  }
+
+  consumerFinished(_consumer: unknown, result: unknown, error: unknown): void {
+    this.done = true;
+    this.result = result;
+    this.error = error;
+    // Finished while it started: its client looks once start() returned.
+    if (!this.starting) this.#landed(this);
+  }
 }
 
 function errorMessage(error: unknown): string {
@@ -809,6 +1045,20 @@ function backoff(options: Required<ReconnectOptions>, retry: number): number {
   const { minTimeout, maxTimeout, multiplier, jitter } = options;
   const wait = Math.min(maxTimeout, minTimeout * multiplier ** retry);
   return (1 - jitter * Math.random()) * wait;
+}
+
+/**
+ * A request written on a corked connection is still held in it until the
+ * end of the turn: if its signal aborts meanwhile, the connection is aborted
+ * at once, so its bytes (and the turn's others, which then fail with the
+ * connection) are never sent.
+ */
+function abortWhileCorked(connection: Connection, signal: AbortSignal): void {
+  const onAbort = () => {
+    if (connection[kCorked]) connection.abort(signal.reason);
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  queueMicrotask(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** Waits `ms` milliseconds; rejects with the signal's reason if it aborts. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { deadline } from "../internal/deadline.ts";
+import { deadline, isLimited } from "../internal/deadline.ts";
 import {
   checkBoolean,
   checkDuration,
@@ -86,9 +86,25 @@ export interface ReleaseOptions {
   discard?: boolean;
 }
 
+/**
+ * A connection in use: how many callers hold it, and where it stands in the
+ * pool's list of slots (scanned without an iterator).
+ */
+interface Slot {
+  readonly connection: Connection;
+  /** The callers holding it. */
+  load: number;
+  /** Its index in `#busy`. */
+  index: number;
+  /** Found closed: never handed to another caller. */
+  dead: boolean;
+}
+
 /** A caller waiting for a connection, and the signal of its wait. */
 interface Waiter extends PromiseWithResolvers<Connection> {
   signal: AbortSignal | undefined;
+  /** Served, or gave up: left in the queue, skipped. */
+  gone?: boolean;
 }
 
 /**
@@ -209,15 +225,23 @@ export class ConnectionPool {
   #key: string;
   #idle: Connection[] = [];
   /** The connections in use, and how many callers hold each. */
-  #inUse = new Map<Connection, number>();
-  /** The sum of `#inUse`'s counts. */
+  #inUse = new Map<Connection, Slot>();
+  /** The same slots, in a list: the least busy is found by a plain loop. */
+  #busy: Slot[] = [];
+  /** The sum of the slots' loads. */
   #inFlight = 0;
   #opening = 0;
   /** The connects in progress: `close()` aborts them and waits for them. */
   #connecting = new Map<AbortController, Promise<unknown>>();
-  // A Set keeps insertion order (first in, first out) and removes a waiter
-  // that gave up in constant time.
-  #waiters = new Set<Waiter>();
+  /**
+   * The callers waiting, first in first out, from `#waitersHead`; one that
+   * gave up is marked gone and skipped (removal in constant time, with no
+   * Set iterator per grant).
+   */
+  #waiters: Waiter[] = [];
+  #waitersHead = 0;
+  /** The waiters in `#waiters` not gone. */
+  #waiting = 0;
   #sessions = 0;
   #closing: Promise<void> | undefined;
   #onEmpty: ((pool: ConnectionPool) => void) | undefined;
@@ -299,8 +323,8 @@ export class ConnectionPool {
     let total = 0;
     for (const connection of this.#idle) if (isAlive(connection)) total++;
     if (this.#pipelining === 1) return total;
-    for (const [connection, load] of this.#inUse) {
-      if (load < this.#pipelining && isAlive(connection)) total++;
+    for (const slot of this.#busy) {
+      if (slot.load < this.#pipelining && isAlive(slot.connection)) total++;
     }
     return total;
   }
@@ -312,7 +336,7 @@ export class ConnectionPool {
 
   /** The callers waiting for a connection. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#waiting;
   }
 
   /** The connections opened so far. */
@@ -388,16 +412,14 @@ export class ConnectionPool {
   release(connection: Connection, options?: ReleaseOptions): void {
     // No options (the common case): nothing to check, nothing to allocate.
     const discard = options !== undefined && checkReleaseOptions(options);
-    const load = this.#inUse.get(connection);
-    if (load === undefined) return;
+    const slot = this.#inUse.get(connection);
+    if (slot === undefined) return;
     this.#inFlight--;
     if (discard || this.#closing !== undefined || !isAlive(connection)) {
       connection.close();
-      if (load > 1) {
-        this.#inUse.set(connection, load - 1);
-        return;
-      }
-      this.#inUse.delete(connection);
+      slot.dead = true;
+      if (--slot.load > 0) return;
+      this.#removeSlot(slot);
       this.#freeSlot();
       return;
     }
@@ -406,10 +428,8 @@ export class ConnectionPool {
       // The waiter takes the released place.
       this.#inFlight++;
       waiter.resolve(connection);
-    } else if (load > 1) {
-      this.#inUse.set(connection, load - 1);
-    } else {
-      this.#inUse.delete(connection);
+    } else if (--slot.load === 0) {
+      this.#removeSlot(slot);
       this.#idle.push(connection);
     }
   }
@@ -440,6 +460,29 @@ export class ConnectionPool {
     return this.#idle.length + this.#inUse.size + this.#opening;
   }
 
+  /** Puts `connection` in use by one caller. */
+  #addSlot(connection: Connection): void {
+    const slot: Slot = {
+      connection,
+      load: 1,
+      index: this.#busy.length,
+      dead: false,
+    };
+    this.#busy.push(slot);
+    this.#inUse.set(connection, slot);
+    this.#inFlight++;
+  }
+
+  /** Takes `slot` out of use (its last caller released it). */
+  #removeSlot(slot: Slot): void {
+    this.#inUse.delete(slot.connection);
+    const last = this.#busy.pop()!;
+    if (last !== slot) {
+      this.#busy[slot.index] = last;
+      last.index = slot.index;
+    }
+  }
+
   #checkOpen(): void {
     if (this.isClosing()) {
       throw new ConnectionClosedError(
@@ -456,43 +499,50 @@ export class ConnectionPool {
     while (this.#idle.length > 0) {
       const connection = this.#idle.pop()!;
       if (isAlive(connection)) {
-        this.#inUse.set(connection, 1);
-        this.#inFlight++;
+        this.#addSlot(connection);
         return connection;
       }
     }
     if (
       this.#pipelining === 1 || this.#size < this.#poolSize ||
-      this.#waiters.size > 0 // First in, first out: they go first.
+      this.#waiting > 0 // First in, first out: they go first.
     ) {
       return undefined;
     }
-    let best: Connection | undefined;
-    let least = this.#pipelining;
-    for (const [connection, load] of this.#inUse) {
-      if (load < least && isAlive(connection)) {
-        best = connection;
-        least = load;
+    const busy = this.#busy;
+    while (true) {
+      let best: Slot | undefined;
+      let least = this.#pipelining;
+      for (let i = 0; i < busy.length; i++) {
+        const slot = busy[i];
+        if (slot.load < least && !slot.dead) {
+          best = slot;
+          least = slot.load;
+        }
       }
-    }
-    if (best !== undefined) {
-      this.#inUse.set(best, least + 1);
+      if (best === undefined) return undefined;
+      // Only the one chosen is checked: a closed one is marked, and the
+      // search runs again without it.
+      if (!isAlive(best.connection)) {
+        best.dead = true;
+        continue;
+      }
+      best.load++;
       this.#inFlight++;
+      return best.connection;
     }
-    return best;
   }
 
   /** Hands `connection`, just opened, to waiters while it has room. */
   #stack(connection: Connection): void {
-    let load = this.#inUse.get(connection);
-    if (load === undefined || !isAlive(connection)) return;
-    while (load < this.#pipelining && this.#waiters.size > 0) {
+    const slot = this.#inUse.get(connection);
+    if (slot === undefined || !isAlive(connection)) return;
+    while (slot.load < this.#pipelining && this.#waiting > 0) {
       const waiter = this.#nextWaiter()!;
-      load++;
+      slot.load++;
       this.#inFlight++;
       waiter.resolve(connection);
     }
-    this.#inUse.set(connection, load);
   }
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
@@ -538,19 +588,41 @@ export class ConnectionPool {
       await connection.closed;
       this.#checkOpen();
     }
-    this.#inUse.set(connection, 1);
-    this.#inFlight++;
+    this.#addSlot(connection);
     connection.closed.then(() => this.#dropIdle(connection));
     return connection;
   }
 
   #nextWaiter(): Waiter | undefined {
-    if (this.#waiters.size === 0) return undefined;
-    // The oldest: a Set iterates in insertion order (no destructuring, which
-    // goes through the iterator protocol).
-    const first = this.#waiters.values().next().value!;
-    this.#waiters.delete(first);
+    if (this.#waiting === 0) return undefined;
+    const waiters = this.#waiters;
+    let first: Waiter;
+    do first = waiters[this.#waitersHead++]; while (first.gone);
+    first.gone = true;
+    this.#waiting--;
+    if (this.#waitersHead === waiters.length) {
+      this.#waiters = [];
+      this.#waitersHead = 0;
+    } else if (
+      this.#waitersHead > 64 && this.#waitersHead * 2 > waiters.length
+    ) {
+      this.#waiters = waiters.slice(this.#waitersHead);
+      this.#waitersHead = 0;
+    }
     return first;
+  }
+
+  /**
+   * Drops the waiters that gave up once they outnumber those still waiting
+   * (waits that time out while no connection comes free would otherwise
+   * pile up).
+   */
+  #compactWaiters(): void {
+    const queued = this.#waiters.length - this.#waitersHead;
+    if (queued <= 2 * this.#waiting + 64) return;
+    this.#waiters = this.#waiters.slice(this.#waitersHead)
+      .filter((waiter) => !waiter.gone);
+    this.#waitersHead = 0;
   }
 
   /** A slot came free: let the first waiter open a connection in it. */
@@ -580,7 +652,7 @@ export class ConnectionPool {
     this.#emptyCheck = true;
     queueMicrotask(() => {
       this.#emptyCheck = false;
-      if (this.isClosing() || this.#size > 0 || this.#waiters.size > 0) return;
+      if (this.isClosing() || this.#size > 0 || this.#waiting > 0) return;
       if (this.#saidEmpty) return;
       this.#saidEmpty = true;
       try {
@@ -593,6 +665,15 @@ export class ConnectionPool {
 
   #wait(options: AcquireOptions): Promise<Connection> {
     const timeout = options.acquireTimeout ?? this.#timeout;
+    if (!isLimited(options.signal, timeout)) {
+      // Neither signal nor time limit (a client's common case): no closure,
+      // no deadline, no copy of the resolvers.
+      const waiter = Promise.withResolvers<Connection>() as Waiter;
+      waiter.signal = undefined;
+      this.#waiters.push(waiter);
+      this.#waiting++;
+      return waiter.promise;
+    }
     const limit = deadline(options.signal, timeout, () =>
       new TimeoutError(
         `Cannot get a connection to ${this.#key} within ${timeout} ms: ` +
@@ -605,10 +686,14 @@ export class ConnectionPool {
       ...Promise.withResolvers<Connection>(),
       signal,
     };
-    this.#waiters.add(waiter);
+    this.#waiters.push(waiter);
+    this.#waiting++;
     if (signal === undefined) return waiter.promise;
     const onAbort = () => {
-      if (!this.#waiters.delete(waiter)) return; // Already granted.
+      if (waiter.gone) return; // Already granted.
+      waiter.gone = true;
+      this.#waiting--;
+      this.#compactWaiters();
       waiter.reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
@@ -622,8 +707,11 @@ export class ConnectionPool {
     const error = new ConnectionClosedError(
       `Cannot get a connection to ${this.#key}: the pool was closed`,
     );
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
+    const waiters = this.#waiters.slice(this.#waitersHead)
+      .filter((waiter) => !waiter.gone);
+    this.#waiters = [];
+    this.#waitersHead = 0;
+    this.#waiting = 0;
     for (const waiter of waiters) waiter.reject(error);
     // Connects in progress (and their retries) end now, with the same error.
     const connecting = [...this.#connecting];

@@ -48,12 +48,15 @@ export interface RunningExample {
 }
 
 /**
- * Starts the server `script` on a free port (`--port 0`) and waits until it
- * prints "listening on 127.0.0.1:PORT".
+ * Starts the server `script` on a free port (`--port 0`, then `args`) and
+ * waits until it prints "listening on 127.0.0.1:PORT".
  */
-export async function startExample(script: string): Promise<RunningExample> {
+export async function startExample(
+  script: string,
+  args: string[] = [],
+): Promise<RunningExample> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: runArgs(script, ["--port", "0"]),
+    args: runArgs(script, ["--port", "0", ...args]),
     stdout: "piped",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();

@@ -1,7 +1,8 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 /**
  * Producers build connections and consumers: `Server` (TCP, Unix, TLS) runs
- * one `ProtocolConsumer` per request, `DatagramServer` serves UDP.
+ * one `ProtocolConsumer` per request, `DatagramServer` serves UDP, and
+ * `serveWorkers()` runs a `Server` on every core, in supervised workers.
  * `Producer` is what servers and clients share (connection factory, idle
  * timeout, hooks, `onError`); `ConnectionProducer` adds a server's tracking
  * of its connections.
@@ -34,3 +35,4 @@ export * from "./producer.ts";
 export * from "./connection_producer.ts";
 export * from "./server.ts";
 export * from "./datagram_server.ts";
+export * from "./workers.ts";

@@ -91,6 +91,15 @@ export interface ServerOptions extends SocketTransportOptions {
    */
   backlog?: number;
   /**
+   * Share the TCP (or TLS) port with other listeners (`SO_REUSEPORT`): on
+   * Linux the kernel spreads new connections over them. `serveWorkers()`
+   * sets it for its workers. Needs Deno's `--unstable-net`; not with
+   * `path`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
+  /**
    * A name for messages.
    *
    * @default {"server"}
@@ -174,7 +183,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * is checked here.
    * @throws {TypeError} If `consumerFactory` (or `connectionFactory`, or
    * `onError`) is not a function, another option has the wrong type, or both `path` and `tls`
-   * are given (Deno's TLS runs over TCP only).
+   * are given (Deno's TLS runs over TCP only), or `path` and `reusePort`.
    * @throws {RangeError} If a number is out of range: `idleTimeout` `NaN` or
    * negative, `maxConnections` not an integer of 0 or more, `port` not from
    * 0 to 65535, `backlog` not 1 or more, `readSize` not from 1 to 16 MiB,
@@ -254,7 +263,8 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * @throws {AddrInUseError} If the address is taken.
    * @throws {ListenError} If it cannot listen for another reason (an address
    * that is not local, a directory or an over-long Unix socket path, a bad
-   * certificate or key); `cause` is Deno's error.
+   * certificate or key, `reusePort` without Deno's `--unstable-net`);
+   * `cause` is Deno's error.
    * @throws {Error} If the server was closed.
    */
   start(): Promise<void> {

@@ -20,3 +20,30 @@ export const kReport: unique symbol = Symbol("pulsar.report");
  * consumer's `dataReceived`.
  */
 export const kReceived: unique symbol = Symbol("pulsar.received");
+
+/**
+ * `consumer[kWatch](watcher)`: once the consumer has finished (after its
+ * connection learnt it), it calls `watcher.consumerFinished(consumer,
+ * result, error)`, synchronously: how a client settles a request without a
+ * promise per consumer.
+ */
+export const kWatch: unique symbol = Symbol("pulsar.watch");
+
+/** What `kWatch` takes: called once, when the consumer has finished. */
+export interface FinishWatcher {
+  /** The consumer finished with `result`, or with `error` if not undefined. */
+  consumerFinished(consumer: unknown, result: unknown, error: unknown): void;
+}
+
+/**
+ * `connection[kCork]()`: the connection's writes are held until the end of
+ * the current microtask turn, so a client's requests pipelined in one turn
+ * go to the socket in one write.
+ */
+export const kCork: unique symbol = Symbol("pulsar.cork");
+
+/**
+ * `connection[kCorked]`: whether the connection's writes are held until the
+ * end of this turn (what was written in it has not reached the socket).
+ */
+export const kCorked: unique symbol = Symbol("pulsar.corked");

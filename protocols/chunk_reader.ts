@@ -28,6 +28,8 @@ export interface ChunkReaderOptions {
 }
 
 const CRLF = new Uint8Array([13, 10]);
+/** What an empty read returns: shared, since nothing can be written to it. */
+const EMPTY = new Uint8Array(0);
 
 /**
  * Buffers the chunks a protocol receives and reads them back as lines or
@@ -53,6 +55,7 @@ const CRLF = new Uint8Array([13, 10]);
  * reader.push(new TextEncoder().encode("\nhel"));
  * assertEquals(text(reader.readLine()), "$5");
  * assertEquals(reader.read(5 + 2), undefined); // 3 of 7 bytes so far
+ * assertEquals(reader.peek(), "h".charCodeAt(0));
  * reader.push(new TextEncoder().encode("lo\r\n+OK"));
  * assertEquals(text(reader.read(5 + 2)), "hello\r\n");
  * assertEquals(text(reader.take()), "+OK"); // what is left, for the next one
@@ -67,8 +70,10 @@ export class ChunkReader {
   #length = 0;
   #finder: DelimiterFinder;
   #maxLineLength: number;
-  // How many unread bytes the pending line search has looked at.
+  // How many unread bytes the pending line search has looked at, and the
+  // index in #chunks of the first chunk it has not.
   #scanned = 0;
+  #scanChunk = 0;
 
   /**
    * Builds an empty reader.
@@ -101,58 +106,65 @@ export class ChunkReader {
    * to `dataReceived()` are never overwritten by later reads).
    *
    * @param chunk The bytes received.
+   * @throws {TypeError} If `chunk` is not a `Uint8Array`.
    */
   push(chunk: Uint8Array): void {
+    if (!(chunk instanceof Uint8Array)) checkBytes("chunk", chunk);
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#length += chunk.length;
   }
 
   /**
+   * The next unread byte, without reading it: for a protocol whose first
+   * byte says how to parse the rest.
+   *
+   * @returns The byte, or -1 if nothing is buffered.
+   */
+  peek(): number {
+    const head = this.#chunks[this.#first];
+    return head === undefined ? -1 : head[this.#offset];
+  }
+
+  /**
    * Reads one line, its delimiter consumed but not returned.
    *
    * @returns The line, or `undefined` if no whole line has arrived yet.
-   * @throws {ProtocolError} If more than `maxLineLength` bytes arrived
-   * without a delimiter.
+   * @throws {ProtocolError} If the line is longer than `maxLineLength`, or
+   * more than that arrived without a delimiter.
    */
   readLine(): Uint8Array | undefined {
     const finder = this.#finder;
     const chunks = this.#chunks;
-    // Find the chunk where the last search stopped.
-    let skip = this.#scanned;
-    let i = this.#first;
-    let from = this.#offset;
-    while (skip > 0) {
-      const left = chunks[i].length - from;
-      if (skip < left) {
-        from += skip;
-        break;
-      }
-      skip -= left;
-      i++;
-      from = 0;
-    }
+    // Resume where the last search stopped, or start at the first unread
+    // byte.
     let scanned = this.#scanned;
+    let i = scanned === 0 ? this.#first : this.#scanChunk;
+    let from = scanned === 0 ? this.#offset : 0;
     for (; i < chunks.length; i++, from = 0) {
       const chunk = chunks[i];
       const end = finder.find(chunk, from);
       if (end >= 0) {
-        const lineEnd = scanned + end - from - finder.delimiter.length;
+        const length = scanned + end - from - finder.delimiter.length;
         this.#scanned = 0;
-        const line = this.#consume(lineEnd);
+        if (length > this.#maxLineLength) this.#tooLong();
+        const line = this.#consume(length);
         this.#consume(finder.delimiter.length);
         return line;
       }
       scanned += chunk.length - from;
     }
     this.#scanned = scanned;
-    if (scanned - finder.matched > this.#maxLineLength) {
-      throw new ProtocolError(
-        `Cannot read a line: more than ${this.#maxLineLength} bytes arrived ` +
-          "without a delimiter",
-      );
-    }
+    this.#scanChunk = chunks.length;
+    if (scanned - finder.matched > this.#maxLineLength) this.#tooLong();
     return undefined;
+  }
+
+  #tooLong(): never {
+    throw new ProtocolError(
+      `Cannot read a line: it is longer than the limit of ` +
+        `${this.#maxLineLength} bytes`,
+    );
   }
 
   /**
@@ -191,7 +203,7 @@ export class ChunkReader {
     const chunks = this.#chunks;
     this.#length -= size;
     const head = chunks[this.#first];
-    if (head === undefined) return new Uint8Array(0);
+    if (head === undefined) return EMPTY;
     const start = this.#offset;
     if (start + size < head.length) {
       this.#offset += size;

@@ -25,7 +25,14 @@ import {
 import { formatAddress } from "../transports/format_address.ts";
 import type { ProtocolInterface } from "../transports/protocol_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
-import { kAttach, kFinished, kReceived, kReport } from "./_internal.ts";
+import {
+  kAttach,
+  kCork,
+  kCorked,
+  kFinished,
+  kReceived,
+  kReport,
+} from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 import type {
@@ -170,6 +177,10 @@ export class Connection
   #bytesReceived = 0;
   #lost = false;
   #writePaused = false;
+  /** Whether the transport is corked until the end of this turn. */
+  #corked = false;
+  /** Ends the cork of `setConsumer()`'s turn; made on first use. */
+  #uncork: (() => void) | undefined;
   /** Bytes read but held back while writing is paused. */
   #held: Uint8Array | undefined;
   /** Made on first use of `closed`: most connections are never awaited. */
@@ -290,13 +301,26 @@ export class Connection
   /**
    * Feeds `data` to consumers; what one throws costs this connection. It is
    * reported unless it came from a consumer set by a client: that one
-   * fails its request with it, which is report enough.
+   * finishes with it (its request rejects with what it threw, which is
+   * report enough), and those queued behind it fail with the connection.
    */
   #serve(data: Uint8Array): void {
     try {
       this.#feed(data);
     } catch (error) {
-      const clients = this.#current !== undefined && !this.#builtCurrent;
+      const current = this.#current;
+      const clients = current !== undefined && !this.#builtCurrent;
+      if (clients && !current.hasFinished) {
+        // Aborted first, so the connection is not handed on meanwhile.
+        this.#fail(undefined, error);
+        // `undefined` would mean success.
+        current.finished(
+          undefined,
+          error ??
+            new Error(`${current.constructor.name} threw undefined`),
+        );
+        return;
+      }
       this.#fail(clients ? undefined : "dataReceived", error);
     }
   }
@@ -435,6 +459,31 @@ export class Connection
   }
 
   /**
+   * Holds what is written on this connection until the end of the current
+   * microtask turn (the transport is corked for the turn, once), so that the
+   * requests a client pipelines in one turn go to the socket in one write,
+   * not one each. Called by a client before it sets the consumers.
+   */
+  [kCork](): void {
+    if (this.#corked) return;
+    const transport = this.#transport;
+    if (transport === undefined || this.#lost) return;
+    this.#corked = true;
+    transport.cork();
+    queueMicrotask(
+      this.#uncork ??= () => {
+        this.#corked = false;
+        this.#transport?.uncork();
+      },
+    );
+  }
+
+  /** Whether writes are held until the end of this turn (`kCork`). */
+  get [kCorked](): boolean {
+    return this.#corked;
+  }
+
+  /**
    * Switches protocol mid-stream (a WebSocket-style upgrade): the consumers
    * built from now on come from `consumerFactory`. The current consumer
    * finishes as usual, and the bytes it returns go to the new kind.
@@ -550,8 +599,10 @@ export class Connection
   #startConsumer(): ProtocolConsumer | undefined {
     const factory = this.#consumerFactory;
     if (factory === undefined) {
+      // A client's connection: the peer sent what nobody asked for.
       throw new ProtocolError(
-        "Cannot handle the bytes read: the connection has no consumer factory",
+        `Unexpected bytes from ${formatAddress(this.remoteAddr)}: no ` +
+          "request is waiting for an answer",
       );
     }
     let consumer: ProtocolConsumer;

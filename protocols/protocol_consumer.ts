@@ -10,7 +10,14 @@ import { CONSUMER_EVENTS } from "../internal/event_names.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import { reportError as reportTo } from "../internal/report.ts";
-import { kAttach, kFinished, kReceived, kReport } from "./_internal.ts";
+import {
+  type FinishWatcher,
+  kAttach,
+  kFinished,
+  kReceived,
+  kReport,
+  kWatch,
+} from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
 
@@ -110,6 +117,8 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
   #error: unknown;
   #onFinished: PromiseWithResolvers<unknown> | undefined;
   #bytesReceived = 0;
+  /** Told when the consumer has finished (a client's request). */
+  #watcher: FinishWatcher | undefined;
 
   /** Builds a consumer not yet attached to a connection. */
   constructor() {
@@ -268,6 +277,7 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
       })
       | undefined;
     connection?.[kFinished]?.(this, error);
+    this.#watcher?.consumerFinished(this, result, error);
   }
 
   /**
@@ -321,6 +331,18 @@ export abstract class ProtocolConsumer<Req = unknown, Res = unknown>
    */
   [kAttach](connection: ConsumerConnection): void {
     this.#connection = connection;
+  }
+
+  /**
+   * Sets what is told, once, when this consumer has finished: a client's
+   * request in flight. Called by the client.
+   *
+   * @param watcher The watcher.
+   */
+  [kWatch](watcher: {
+    consumerFinished(consumer: unknown, result: unknown, error: unknown): void;
+  }): void {
+    this.#watcher = watcher;
   }
 
   /**

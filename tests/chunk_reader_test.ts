@@ -1,5 +1,10 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-import { assertEquals, assertStrictEquals, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { ProtocolError } from "../errors.ts";
 import { ChunkReader } from "../protocols/chunk_reader.ts";
 import { decoder, encoder } from "./_helpers.ts";
@@ -102,7 +107,7 @@ Deno.test("ChunkReader.readLine() throws a ProtocolError past maxLineLength with
   assertThrows(
     () => reader.readLine(),
     ProtocolError,
-    "Cannot read a line: more than 4 bytes arrived without a delimiter",
+    "Cannot read a line: it is longer than the limit of 4 bytes",
   );
 });
 
@@ -143,4 +148,63 @@ Deno.test("ChunkReader.read() copies a body spread over chunks and keeps the res
   assertEquals(reader.length, 3);
   assertEquals(decoder.decode(reader.read(2)!), "de");
   assertEquals(decoder.decode(reader.take()), "f");
+});
+
+Deno.test("ChunkReader.peek() shows the next byte without reading it, across chunks", () => {
+  const reader = new ChunkReader();
+  assertEquals(reader.peek(), -1);
+  reader.push(encoder.encode("*"));
+  reader.push(encoder.encode("1\r\n"));
+  assertEquals(reader.peek(), 42);
+  assertEquals(reader.length, 4);
+  assertEquals(reader.read(1), encoder.encode("*"));
+  assertEquals(reader.peek(), 49);
+  reader.take();
+  assertEquals(reader.peek(), -1);
+});
+
+Deno.test("ChunkReader.readLine() refuses a line longer than maxLineLength even when its delimiter came with it", () => {
+  for (const parts of [["hello world\r\n"], ["hello world", "\r\n"]]) {
+    const reader = new ChunkReader({ maxLineLength: 4 });
+    for (const part of parts) reader.push(encoder.encode(part));
+    assertThrows(
+      () => reader.readLine(),
+      ProtocolError,
+      "longer than the limit of 4 bytes",
+    );
+  }
+  const exact = new ChunkReader({ maxLineLength: 4 });
+  exact.push(encoder.encode("four\r\n"));
+  assertEquals(decoder.decode(exact.readLine()!), "four");
+});
+
+Deno.test("ChunkReader.readLine() resumes its search where it stopped: a line trickled in one-byte chunks is walked once", () => {
+  // Counted, not timed: each chunk counts the reads of its length. A
+  // search that walked the buffered chunks again on every call would read
+  // each length on every later call (about 2,000,000 reads here).
+  const reader = new ChunkReader();
+  let reads = 0;
+  for (let i = 0; i < 2000; i++) {
+    const chunk = new Uint8Array([120]);
+    Object.defineProperty(chunk, "length", {
+      get: () => {
+        reads++;
+        return 1;
+      },
+    });
+    reader.push(chunk);
+    assertEquals(reader.readLine(), undefined);
+  }
+  assert(reads < 20 * 2000, `${reads} reads of a chunk's length`);
+  reader.push(encoder.encode("\r\n"));
+  assertEquals(reader.readLine()!.length, 2000);
+});
+
+Deno.test("ChunkReader.push() refuses what is not a Uint8Array", () => {
+  const reader = new ChunkReader();
+  assertThrows(
+    () => reader.push("abc" as unknown as Uint8Array),
+    TypeError,
+    'Cannot use chunk "abc"',
+  );
 });

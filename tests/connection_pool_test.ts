@@ -98,6 +98,43 @@ Deno.test("ConnectionPool.acquire() serves waiters first in, first out", async (
   assertEquals(pool.sessions, 1);
 });
 
+Deno.test("ConnectionPool.acquire() serves waiters first in, first out after most of 600 gave up, and counts only those still waiting", async () => {
+  await using env = setup(1);
+  const { pool } = env;
+  const only = await pool.acquire();
+  const controllers: AbortController[] = [];
+  const waits: Promise<unknown>[] = [];
+  for (let i = 0; i < 600; i++) {
+    const controller = new AbortController();
+    controllers.push(controller);
+    waits.push(
+      pool.acquire({ signal: controller.signal }).then(
+        (connection) => ({ i, connection }),
+        () => ({ i, gaveUp: true }),
+      ),
+    );
+  }
+  assertEquals(pool.waiting, 600);
+  // All but every hundredth give up: the queue drops them as they go.
+  for (let i = 0; i < 600; i++) if (i % 100 !== 0) controllers[i].abort();
+  assertEquals(pool.waiting, 6);
+  const served: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    pool.release(only);
+    const next = await Promise.race(
+      waits.filter((_, i) => i % 100 === 0 && !served.includes(i)),
+    ) as { i: number; connection: Connection };
+    assertStrictEquals(next.connection, only);
+    served.push(next.i);
+    assertEquals(pool.waiting, 5 - k);
+  }
+  assertEquals(served, [0, 100, 200, 300, 400, 500]);
+  assertEquals(pool.inUse, 1);
+  pool.release(only);
+  assertEquals([pool.inUse, pool.idle], [0, 1]);
+  await Promise.all(waits);
+});
+
 Deno.test("ConnectionPool.acquire() fails with TimeoutError when all stay in use", async () => {
   await using ctx = setup(1, 30);
   const { pool } = ctx;

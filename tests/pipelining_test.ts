@@ -247,6 +247,48 @@ Deno.test("Client with poolSize 1 and pipelining 8 sends 100 concurrent requests
   assertEquals(client.requestsProcessed, 100);
 });
 
+Deno.test("Client writes the pipelined requests sent in one turn in one socket write: the server reads them all at once", async () => {
+  const reads: string[] = [];
+  await using server = rawServer(async (conn) => {
+    const buffer = new Uint8Array(4096);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      const text = decoder.decode(buffer.subarray(0, n));
+      reads.push(text);
+      const lines = text.split("\n").slice(0, -1);
+      await conn.write(encoder.encode(lines.map((l) => `re:${l}\n`).join("")));
+    }
+  });
+  const connections: Connection[] = [];
+  await using client = lineClient({
+    poolSize: 1,
+    pipelining: 8,
+    connectionFactory: (options) => {
+      const connection = new Connection(options);
+      connections.push(connection);
+      return connection;
+    },
+  });
+  // The connection is open: the next requests are all written at once.
+  assertEquals(await client.response(line(server.port, "hello")), "re:hello");
+  // Count the socket writes (each still goes to the socket).
+  const conn = connections[0].transport!.conn;
+  const write = conn.write.bind(conn);
+  const writes: string[] = [];
+  conn.write = (bytes) => {
+    writes.push(decoder.decode(bytes));
+    return write(bytes);
+  };
+  const answers = await Promise.all(
+    Array.from(
+      { length: 8 },
+      (_, i) => client.response(line(server.port, `${i}`)),
+    ),
+  );
+  assertEquals(answers, Array.from({ length: 8 }, (_, i) => `re:${i}`));
+  assertEquals(writes, ["0\n1\n2\n3\n4\n5\n6\n7\n"]);
+  assertEquals(reads, ["hello\n", "0\n1\n2\n3\n4\n5\n6\n7\n"]);
+});
+
 Deno.test("ConnectionPool with pipelining spreads callers over poolSize connections, then stacks them, then queues them; its counters say so", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const peers: Deno.Conn[] = [];

@@ -402,6 +402,6 @@ Deno.test("Client onError does not receive what its consumer's dataReceived thre
   });
   const request = new Request<string>({ port: server.port }, { data: "a" });
   const error = await assertRejects(() => client.response(request));
-  assert((error as Error).cause === failure);
+  assert(error === failure);
   assertEquals(reports, []);
 });

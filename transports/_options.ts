@@ -36,12 +36,19 @@ export function checkStrings(name: string, value: unknown): void {
   value.forEach((item, i) => checkString(`${name}[${i}]`, item));
 }
 
-/** Checks the `hostname`, `port`, `path` and `backlog` of a listener. */
+/**
+ * Checks the `hostname`, `port`, `path`, `backlog` and `reusePort` of a
+ * listener.
+ *
+ * @throws {TypeError} Also if `reusePort` is true with a Unix socket `path`
+ * (it shares TCP ports only).
+ */
 export function checkListenAddress(options: {
   hostname?: unknown;
   port?: unknown;
   path?: unknown;
   backlog?: unknown;
+  reusePort?: unknown;
 }): void {
   checkOptionalString("hostname", options.hostname);
   if (options.port !== undefined) checkPort("port", options.port, 0);
@@ -49,6 +56,26 @@ export function checkListenAddress(options: {
   if (options.backlog !== undefined) {
     checkInteger("backlog", options.backlog, 1, MAX_BACKLOG);
   }
+  if (options.reusePort !== undefined) {
+    checkBoolean("reusePort", options.reusePort);
+    if (options.reusePort && options.path !== undefined) {
+      throw new TypeError(
+        `Cannot listen on ${String(options.path)} with reusePort: it shares ` +
+          "TCP ports only",
+      );
+    }
+  }
+}
+
+/**
+ * Whether Deno's unstable network APIs are on (`--unstable-net`, or
+ * `"unstable": ["net"]` in deno.json): `Deno.listenDatagram` exists only
+ * then. Without them, `Deno.listen({ reusePort: true })` does not throw: it
+ * ends the process (exit code 70).
+ */
+export function hasUnstableNet(): boolean {
+  return typeof (Deno as { listenDatagram?: unknown }).listenDatagram ===
+    "function";
 }
 
 /** Checks a listener's `tls`: `cert` and `key` strings, `alpnProtocols`. */

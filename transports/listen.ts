@@ -10,11 +10,13 @@ import { reportError } from "../internal/report.ts";
 import { setTimer } from "../internal/timer.ts";
 import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
+import { ListenError } from "../errors.ts";
 import { asError, isClosedByUs, listenError } from "./_errors.ts";
 import { onClosed, startNow } from "./_internal.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
+  hasUnstableNet,
   refuseTlsOverUnix,
 } from "./_options.ts";
 import type { ProtocolInterface } from "./protocol_interface.ts";
@@ -106,6 +108,16 @@ export interface ListenOptions extends SocketTransportOptions {
    * @default {511}
    */
   backlog?: number;
+  /**
+   * Let several listeners share this TCP (or TLS) address (`SO_REUSEPORT`):
+   * on Linux the kernel spreads new connections over them, which is how
+   * `serveWorkers()` runs a server on every core. Needs Deno's
+   * `--unstable-net` (or `"unstable": ["net"]` in deno.json); Deno ignores
+   * it on other systems. Not with `path`.
+   *
+   * @default {false}
+   */
+  reusePort?: boolean;
   /**
    * Called with each accepted transport, after its protocol's
    * `connectionMade`. If it throws, the error is reported to `onError`
@@ -384,7 +396,8 @@ function checkListenerOptions(
  * `listen()` is synchronous: it throws at once.
  * @throws {ListenError} If it cannot listen for another reason (an address
  * that is not local, a directory or an over-long path, a bad certificate or
- * key); `cause` is Deno's error.
+ * key, `reusePort` without Deno's `--unstable-net`); `cause` is Deno's
+ * error.
  * @throws {TypeError} If an option has the wrong type, or both `path` and
  * `tls` are given (Deno's TLS runs over TCP only).
  * @throws {RangeError} If a number is out of range (`port` from 0 to 65535,
@@ -429,6 +442,14 @@ export function listen<P extends ProtocolInterface>(
   if (options.tls !== undefined) checkTlsServerOptions(options.tls);
   const { hostname = "127.0.0.1", port = 0, path, tls, backlog } = options;
   refuseTlsOverUnix("listen on", path, tls);
+  const reusePort = options.reusePort === true;
+  if (reusePort && !hasUnstableNet()) {
+    // Deno would end the process (exit code 70) instead of throwing.
+    throw new ListenError(formatHostPort(hostname, port), {
+      reason: "reusePort needs Deno's --unstable-net flag (or " +
+        '"unstable": ["net"] in deno.json)',
+    });
+  }
   let listener: Deno.Listener;
   try {
     if (path !== undefined) {
@@ -441,9 +462,15 @@ export function listen<P extends ProtocolInterface>(
         key: tls.key,
         alpnProtocols: tls.alpnProtocols,
         tcpBacklog: backlog,
+        ...(reusePort ? { reusePort } : {}),
       });
     } else {
-      listener = Deno.listen({ hostname, port, tcpBacklog: backlog });
+      listener = Deno.listen({
+        hostname,
+        port,
+        tcpBacklog: backlog,
+        ...(reusePort ? { reusePort } : {}),
+      });
     }
   } catch (error) {
     throw listenError(error, path ?? formatHostPort(hostname, port), path);

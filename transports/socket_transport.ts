@@ -356,6 +356,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #bufferSize = 0;
   #flushing: Promise<void> | undefined;
   #writePaused = false;
+  /** `cork()` calls not yet matched by `uncork()`: writes are held. */
+  #corks = 0;
 
   /**
    * Builds the transport. Its protocol's `connectionMade(this)` is called
@@ -524,9 +526,40 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     }
     if (data.length === 0) return;
     this.#bufferSize += data.length;
-    if (this.#flushing === undefined) this.#flushing = this.#flush(data);
-    else this.#enqueue(data);
+    if (this.#flushing === undefined && this.#corks === 0) {
+      this.#flushing = this.#flush(data);
+    } else this.#enqueue(data);
     this.#checkHigh();
+  }
+
+  /**
+   * Holds writes in the buffer until the matching `uncork()`, so that many
+   * small writes (pipelined requests, a request written in parts) go to the
+   * socket together, in one write of up to 64 KiB, rather than one each
+   * (Node's `socket.cork()`). Calls nest: the writes go out once every
+   * `cork()` has had its `uncork()`. `close()` and `writeEof()` send what
+   * is held without waiting; `abort()` drops it. The usual pattern holds
+   * the writes of one microtask turn:
+   * `transport.cork(); queueMicrotask(() => transport.uncork());`.
+   */
+  cork(): void {
+    this.#corks++;
+  }
+
+  /**
+   * Ends one `cork()`: after the last, the held writes go to the socket. An
+   * `uncork()` with no `cork()` to match does nothing.
+   */
+  uncork(): void {
+    if (this.#corks === 0 || --this.#corks > 0) return;
+    this.#flushHeld();
+  }
+
+  /** Starts flushing the writes held by `cork()`, if none is in progress. */
+  #flushHeld(): void {
+    if (this.#flushing !== undefined || this.isFinished()) return;
+    const held = this.#takeQueued();
+    if (held !== undefined) this.#flushing = this.#flush(held);
   }
 
   /**
@@ -546,6 +579,9 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   writeEof(): void {
     if (this.isClosing() || this.#eofWritten) return;
     this.#eofWritten = true;
+    // Writes held by cork() go out first.
+    this.#corks = 0;
+    this.#flushHeld();
     if (this.#flushing === undefined) this.#shutdownWrite();
   }
 
@@ -553,6 +589,9 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   close(): void {
     if (!this.markClosing()) return;
     this.#wakeReader();
+    // Writes held by cork() go out first.
+    this.#corks = 0;
+    this.#flushHeld();
     if (this.#flushing === undefined) this.finish(undefined);
   }
 
@@ -708,7 +747,8 @@ export class SocketTransport extends Transport<ProtocolInterface> {
         }
         if (this.isFinished()) return;
         this.#checkLow();
-        chunk = this.#takeQueued();
+        // Corked: what was queued meanwhile waits for uncork().
+        chunk = this.#corks === 0 ? this.#takeQueued() : undefined;
       }
     } catch (error) {
       this.#flushing = undefined;

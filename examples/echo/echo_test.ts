@@ -134,6 +134,29 @@ Deno.test("examples/echo/server.ts speaks pulsar's echo protocol to a plain Deno
   assertMatch(stopped.stdout, /Echo server stopped after 6 requests/);
 });
 
+Deno.test("examples/echo/server.ts --workers 2 serves from two workers and stops cleanly on SIGTERM", async () => {
+  const server = await startExample("echo/server.ts", ["--workers", "2"]);
+  let stopped;
+  try {
+    const conns = await Promise.all(
+      Array.from({ length: 16 }, () => Deno.connect({ port: server.port })),
+    );
+    for (const [i, conn] of conns.entries()) {
+      await conn.write(encoder.encode(`m${i}\r\n\r\n`));
+    }
+    for (const [i, conn] of conns.entries()) {
+      const wire = `m${i}\r\n\r\n`;
+      assertEquals(await read(conn, wire.length), wire);
+      conn.close();
+    }
+  } finally {
+    stopped = await server.stop("SIGTERM");
+  }
+  assertEquals(stopped.code, 0);
+  assertMatch(stopped.stdout, /listening on 127\.0\.0\.1:\d+ with 2 workers/);
+  assertMatch(stopped.stdout, /Echo server stopped after 16 requests/);
+});
+
 Deno.test("examples/echo/client.ts prints the echo of each message it is given", async () => {
   await using server = await startServer();
   const { code, stdout, stderr } = await runExample("echo/client.ts", [
