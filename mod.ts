@@ -4,7 +4,8 @@
  * sockets, with per-request protocol consumers.
  *
  * - `transports`: `connect()`, `listen()`, `listenDatagram()`,
- *   `SocketTransport`, `DatagramTransport`.
+ *   `SocketTransport`, `DatagramTransport`; web streams over a transport
+ *   with `StreamProtocol`, `openConnection()` and `listenStreams()`.
  * - `protocols`: `Protocol`, `DatagramProtocol`, `Connection`,
  *   `ProtocolConsumer`, `EventHandler`.
  * - `producers`: `Server`, `DatagramServer`, `Producer`,
@@ -72,10 +73,17 @@ export {
   listenDatagram,
   type ListenDatagramOptions,
   type ListenOptions,
+  listenStreams,
+  type ListenStreamsOptions,
+  openConnection,
+  type OpenConnectionOptions,
   type ProtocolInterface,
   SocketListener,
   SocketTransport,
   type SocketTransportOptions,
+  type StreamHandler,
+  StreamProtocol,
+  type StreamProtocolOptions,
   type TlsClientOptions,
   type TlsServerOptions,
   Transport,

@@ -44,7 +44,26 @@ const LABELS: Record<Impl, string> = {
   asyncio: "asyncio",
 };
 
-function serverCommand(impl: Impl, udp: boolean): string[] {
+/** The web streams echo servers of the streams rows (S1, S2). */
+type StreamsImpl = "module" | "raw";
+function streamsServerCommand(impl: StreamsImpl): string[] {
+  return impl === "module"
+    ? [
+      deno,
+      "run",
+      "-A",
+      ...denoFlags,
+      `${root}bench/servers/streams_echo.ts`,
+      "0",
+    ]
+    : [deno, "run", "-A", `${root}bench/servers/raw_streams_echo.ts`, "0"];
+}
+
+function serverCommand(
+  impl: Impl,
+  udp: boolean,
+  rawReadSize?: number,
+): string[] {
   const script = (path: string) => `${root}${path}`;
   const denoRun = (flags: string[], path: string, ...rest: string[]) => [
     deno,
@@ -61,9 +80,12 @@ function serverCommand(impl: Impl, udp: boolean): string[] {
         ? denoRun(denoFlags, "examples/echoudp/server.ts", "--port", "0")
         : denoRun(denoFlags, "examples/echo/server.ts", "--port", "0");
     case "raw":
-      return udp
-        ? denoRun([], "bench/servers/raw_echo_udp.ts", "0")
-        : denoRun([], "bench/servers/raw_echo.ts", "0");
+      return udp ? denoRun([], "bench/servers/raw_echo_udp.ts", "0") : denoRun(
+        [],
+        "bench/servers/raw_echo.ts",
+        "0",
+        ...(rawReadSize === undefined ? [] : [String(rawReadSize)]),
+      );
     case "node":
       return [
         "node",
@@ -107,7 +129,10 @@ function pinned(
   const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const pin = hasTaskset ? `taskset -c ${core} ` : "";
   return new Deno.Command("bash", {
-    args: ["-c", `ulimit -n 20000 2>/dev/null; exec ${pin}${quoted}`],
+    args: [
+      "-c",
+      `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pin}${quoted}`,
+    ],
     stdout: "piped",
     stderr: "inherit",
     stdin,
@@ -120,8 +145,12 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-function startServer(impl: Impl, udp = false): Promise<RunningServer> {
-  return launch(pinned(1, serverCommand(impl, udp)), impl);
+function startServer(
+  impl: Impl,
+  udp = false,
+  command: string[] = serverCommand(impl, udp),
+): Promise<RunningServer> {
+  return launch(pinned(1, command), impl);
 }
 
 /** Starts a server and waits until it prints its port. */
@@ -216,9 +245,20 @@ function fdCount(pid: number): number {
   return count;
 }
 
-/** Resident KiB per idle connection of a fresh server of `impl`. */
-async function memoryPerConnection(impl: Impl): Promise<Sample> {
-  const server = await startServer(impl);
+/**
+ * Resident KiB per idle connection of a fresh server of `impl` holding
+ * `count` connections (raw Deno reading into `rawReadSize` bytes, if given).
+ */
+async function memoryPerConnection(
+  impl: Impl,
+  count = idleConnections,
+  rawReadSize?: number,
+): Promise<Sample> {
+  const server = await startServer(
+    impl,
+    false,
+    serverCommand(impl, false, rawReadSize),
+  );
   try {
     await load(["echo", "127.0.0.1", server.port, 4, 200, 64]); // warm up
     await new Promise((r) => setTimeout(r, 300));
@@ -229,7 +269,7 @@ async function memoryPerConnection(impl: Impl): Promise<Sample> {
       "hold",
       "127.0.0.1",
       String(server.port),
-      String(idleConnections),
+      String(count),
     ], "piped").spawn();
     const reader = holder.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
@@ -242,18 +282,51 @@ async function memoryPerConnection(impl: Impl): Promise<Sample> {
     // Each did one echo, so the server holds them all; let it settle.
     await new Promise((r) => setTimeout(r, 300));
     const fds = fdCount(server.pid) - fdsBefore;
-    if (fds < idleConnections) {
-      throw new Error(`${impl} holds ${fds} of ${idleConnections} connections`);
+    if (fds < count) {
+      throw new Error(`${impl} holds ${fds} of ${count} connections`);
     }
     const after = rssKiB(server.pid);
     await holder.stdin.close();
     await holder.status;
     await reader.cancel();
-    return { rate: (after - before) / idleConnections, before, after };
+    return { rate: (after - before) / count, before, after };
   } finally {
     await server.stop();
   }
 }
+
+/**
+ * How many idle connections the largest memory row holds: 100,000, or fewer
+ * where the machine's limits forbid (each connection takes a descriptor on
+ * both sides, and the holder one local port).
+ */
+async function heldLimit(): Promise<{ count: number; why: string }> {
+  const { stdout } = await new Deno.Command("bash", {
+    args: ["-c", "ulimit -Hn"],
+    stdout: "piped",
+  }).output();
+  const hard = new TextDecoder().decode(stdout).trim();
+  const fds = hard === "unlimited" ? Infinity : Number(hard);
+  const [low, high] = (await Deno.readTextFile(
+    "/proc/sys/net/ipv4/ip_local_port_range",
+  )).trim().split(/\s+/).map(Number);
+  const ports = high - low + 1;
+  if (smoke) return { count: 300, why: "smoke run" };
+  const wanted = 100_000;
+  const byFds = fds - 500;
+  const byPorts = ports - 500;
+  const count = Math.min(wanted, byFds, byPorts);
+  if (count === wanted) return { count, why: "as asked" };
+  return count === byFds
+    ? {
+      count,
+      why: `the most the hard limit of ${hard} open files per process allows`,
+    }
+    : { count, why: `the most ${ports} local ports allow` };
+}
+
+/** What a raw Deno server reading into a tiny buffer holds per connection. */
+let floorNote = "";
 
 /**
  * W8: the echo example with `--workers N`, pinned to every core but the load
@@ -290,6 +363,8 @@ interface Figure {
   impls: Impl[];
   higherIsBetter: boolean;
   target?: number;
+  /** A bound on the module's own figure (in `unit`), not on its ratio. */
+  absoluteTarget?: number;
   samples: Map<Impl, Sample[]>;
 }
 
@@ -300,7 +375,11 @@ function figure(
   label: string,
   unit: string,
   impls: Impl[],
-  options: { target?: number; higherIsBetter?: boolean } = {},
+  options: {
+    target?: number;
+    absoluteTarget?: number;
+    higherIsBetter?: boolean;
+  } = {},
 ): Figure {
   const f: Figure = {
     key,
@@ -308,6 +387,7 @@ function figure(
     unit,
     impls,
     target: options.target,
+    absoluteTarget: options.absoluteTarget,
     higherIsBetter: options.higherIsBetter ?? true,
     samples: new Map(impls.map((impl) => [impl, []])),
   };
@@ -393,20 +473,73 @@ async function main(): Promise<void> {
     `Memory per idle connection (${idleConnections} held)`,
     "KiB",
     smoke ? ["module", "raw"] : IMPLS,
-    { target: 1.25, higherIsBetter: false },
+    { absoluteTarget: 8, higherIsBetter: false },
   );
+  const held = await heldLimit();
+  const memoryMax = figure(
+    "Memory max",
+    `Memory per idle connection (${held.count} held: ${held.why})`,
+    "KiB",
+    ["module", "raw"],
+    { absoluteTarget: 8, higherIsBetter: false },
+  );
+  // The web streams face: listenStreams() piping each connection's
+  // readable to its writable, against Deno's conn.readable piped to
+  // conn.writable (in the raw Deno column).
+  const s1 = (smoke ? [16] : [16, 256]).map((c) =>
+    figure(
+      `S1 C=${c}`,
+      `S1 streams echo (readable piped to writable), ${c} connections`,
+      "req/s",
+      ["module", "raw"],
+      { target: 1.0 },
+    )
+  );
+  const s2 = figure(
+    "S2",
+    `S2 streams, ${streamBytes >> 20} MiB (readable piped to writable)`,
+    "MB/s",
+    ["module", "raw"],
+    { target: 1.0 },
+  );
+  const floor = new Map<number, Sample[]>([[1024, []], [64, []]]);
 
   // TCP servers stay up for W1, W2 and W4; every repetition interleaves the
   // implementations. A warm-up run first, so no JIT is measured cold.
   const servers = new Map<Impl, RunningServer>();
   for (const impl of IMPLS) servers.set(impl, await startServer(impl));
-  for (const { port } of servers.values()) {
+  const streamsServers = new Map<StreamsImpl, RunningServer>();
+  for (const impl of ["module", "raw"] as const) {
+    streamsServers.set(
+      impl,
+      await startServer(impl, false, streamsServerCommand(impl)),
+    );
+  }
+  for (const { port } of [...servers.values(), ...streamsServers.values()]) {
     await load(["echo", "127.0.0.1", port, 16, 200, 64]);
     await load(["stream", "127.0.0.1", port, streamBytes / 8, 65536]);
   }
   try {
     for (let rep = 1; rep <= reps; rep++) {
       log(`repetition ${rep} of ${reps}: TCP`);
+      // Alternate which goes first, so neither always runs after the other.
+      const streamsOrder: StreamsImpl[] = rep % 2
+        ? ["module", "raw"]
+        : ["raw", "module"];
+      for (const [i, c] of (smoke ? [16] : [16, 256]).entries()) {
+        for (const impl of streamsOrder) {
+          const port = streamsServers.get(impl)!.port;
+          s1[i].samples.get(impl)!.push(
+            await load(["echo", "127.0.0.1", port, c, millis, 64]),
+          );
+        }
+      }
+      for (const impl of streamsOrder) {
+        const port = streamsServers.get(impl)!.port;
+        s2.samples.get(impl)!.push(
+          await load(["stream", "127.0.0.1", port, streamBytes, 65536]),
+        );
+      }
       for (const [i, c] of concurrencies.entries()) {
         for (const impl of IMPLS) {
           const port = servers.get(impl)!.port;
@@ -445,6 +578,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const server of servers.values()) await server.stop();
+    for (const server of streamsServers.values()) await server.stop();
   }
 
   const udpServers = new Map<Impl, RunningServer>();
@@ -501,7 +635,23 @@ async function main(): Promise<void> {
     for (const impl of memory.impls) {
       memory.samples.get(impl)!.push(await memoryPerConnection(impl));
     }
+    for (const [readSize, samples] of floor) {
+      samples.push(
+        await memoryPerConnection("raw", idleConnections, readSize),
+      );
+    }
+    // Fewer repetitions: each holds the most connections the machine allows.
+    if (rep <= 3) {
+      for (const impl of memoryMax.impls) {
+        memoryMax.samples.get(impl)!.push(
+          await memoryPerConnection(impl, held.count),
+        );
+      }
+    }
   }
+  floorNote = [...floor].map(([readSize, samples]) =>
+    `${format(stats(samples).median)} KiB with a ${readSize} B buffer`
+  ).join(", ");
 
   const seconds = (Date.now() - started) / 1000;
   const report = await writeReport(seconds);
@@ -599,12 +749,19 @@ async function writeReport(seconds: number): Promise<string> {
       })${lat}${perRequest}`;
     };
     const r = ratio(f, "module");
-    const met = f.target === undefined
+    const own = stats(f.samples.get("module")!).median;
+    const met = f.absoluteTarget !== undefined
+      ? (f.higherIsBetter ? own >= f.absoluteTarget : own <= f.absoluteTarget)
+        ? "yes"
+        : "**no**"
+      : f.target === undefined
       ? ""
       : (f.higherIsBetter ? r >= f.target : r <= f.target)
       ? "yes"
       : "**no**";
-    const target = f.target === undefined
+    const target = f.absoluteTarget !== undefined
+      ? `${f.higherIsBetter ? "≥" : "≤"} ${f.absoluteTarget} ${f.unit}`
+      : f.target === undefined
       ? ""
       : `${f.higherIsBetter ? "≥" : "≤"} ${f.target.toFixed(2)}`;
     lines.push(
@@ -626,6 +783,18 @@ async function writeReport(seconds: number): Promise<string> {
         `${vsNode.toFixed(2)}× Node (raw Deno ${rawVsNode.toFixed(2)}×); at ` +
         `C=16 at ${vsAsyncio.toFixed(2)}× asyncio (raw Deno ` +
         `${rawVsAsyncio.toFixed(2)}×).`,
+    );
+  }
+  if (floorNote !== "") {
+    lines.push(
+      "",
+      `The S rows compare web streams: \`listenStreams()\` piping each ` +
+        "connection's readable to its writable against Deno's own " +
+        "`conn.readable.pipeTo(conn.writable)` (raw Deno column). Memory: " +
+        "raw Deno's server reads into a 64 KiB buffer; the floor, a raw " +
+        `Deno server reading into a tiny buffer, is ${floorNote} per idle ` +
+        `connection (${idleConnections} held). The memory target is ` +
+        "the module's own figure.",
     );
   }
   const [one, two] = [workersMemory.get(1)?.[0], workersMemory.get(2)?.[0]];
@@ -707,7 +876,7 @@ function chart(): string {
       );
       y += rowHeight;
     }
-    if (f.target !== undefined) {
+    if (f.target !== undefined && f.absoluteTarget === undefined) {
       const x = left + f.target * scale;
       parts.push(
         `<line x1="${x}" x2="${x}" y1="${

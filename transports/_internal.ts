@@ -1,16 +1,27 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // What the factories (connect(), listen(), listenDatagram()) may do to a
-// transport that its users may not: start it at once.
+// transport that its users may not: start it at once, and learn when it
+// has closed without a promise per transport.
 
 /** What `connectionMade` threw, if it threw. */
 export type Thrown = { error: unknown } | undefined;
 
-/** How to start each transport, registered by its constructor. */
-const starters = new WeakMap<object, () => Thrown>();
+/** The transport operations only the factories use, set by `Transport`. */
+export interface TransportInternals {
+  /** See `startNow`. */
+  start(transport: object): Thrown;
+  /** See `onClosed`. */
+  setOnClosed(transport: object, hook: (transport: never) => void): void;
+}
 
-/** Called by the `Transport` constructor: how to start `transport`. */
-export function registerStart(transport: object, start: () => Thrown): void {
-  starters.set(transport, start);
+let internals: TransportInternals | undefined;
+
+/**
+ * Called once by `Transport`'s static block: how to reach its private
+ * members. One function for all transports, not a closure per transport.
+ */
+export function setTransportInternals(value: TransportInternals): void {
+  internals = value;
 }
 
 /**
@@ -25,5 +36,17 @@ export function registerStart(transport: object, start: () => Thrown): void {
  * it), or `undefined`, also when the transport had already started.
  */
 export function startNow(transport: object): Thrown {
-  return starters.get(transport)?.();
+  return internals!.start(transport);
+}
+
+/**
+ * Has `hook(transport)` called once the transport has closed, right before
+ * `closed` settles: what `listen()` uses to forget a transport, with one
+ * hook for all its transports instead of a promise reaction each.
+ */
+export function onClosed<T extends object>(
+  transport: T,
+  hook: (transport: T) => void,
+): void {
+  internals!.setOnClosed(transport, hook as (transport: never) => void);
 }

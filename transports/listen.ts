@@ -12,7 +12,7 @@ import { checkFunction, checkObject } from "../internal/validate.ts";
 import { formatAddress, formatHostPort } from "./format_address.ts";
 import { ListenError } from "../errors.ts";
 import { asError, isClosedByUs, listenError } from "./_errors.ts";
-import { startNow } from "./_internal.ts";
+import { onClosed, startNow } from "./_internal.ts";
 import {
   checkListenAddress,
   checkTlsServerOptions,
@@ -160,6 +160,10 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
   #protocolFactory: () => P;
   #options: ListenOptions;
   #transports = new Set<SocketTransport>();
+  /** Forgets a transport once it has closed: one function for them all. */
+  #forget = (transport: SocketTransport): void => {
+    this.#transports.delete(transport);
+  };
   /** Shut by `pauseAccepting()`; the accept loop waits at it. */
   #accepting = new Gate();
   #closing = new AbortController();
@@ -330,7 +334,7 @@ export class SocketListener<P extends ProtocolInterface = ProtocolInterface> {
     }
     if (transport.isClosing()) return;
     this.#transports.add(transport);
-    transport.closed.then(() => this.#transports.delete(transport));
+    onClosed(transport, this.#forget);
     const onTransport = this.#options.onTransport;
     if (onTransport === undefined) return;
     try {

@@ -3,7 +3,9 @@
  * Transports adapt Deno's sockets to protocols, with asyncio's semantics:
  * `connect()`, `listen()` and `listenDatagram()` build them;
  * `SocketTransport` drives TCP, Unix and TLS connections, `DatagramTransport`
- * UDP sockets.
+ * UDP sockets. `StreamProtocol` gives a transport a web streams face
+ * (`readable`, `writable`), which `openConnection()` and `listenStreams()`
+ * open and accept, as asyncio's `open_connection()` and `start_server()`.
  *
  * @example An echo server and a client
  * ```ts
@@ -44,3 +46,5 @@ export * from "./connect.ts";
 export * from "./listen.ts";
 export * from "./listen_datagram.ts";
 export * from "./format_address.ts";
+export * from "./stream_protocol.ts";
+export * from "./open_connection.ts";

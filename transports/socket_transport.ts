@@ -6,7 +6,6 @@
  */
 
 import { ConnectionClosedError, type ErrorHandler } from "../errors.ts";
-import { Gate } from "../internal/gate.ts";
 import {
   checkBoolean,
   checkBytes,
@@ -48,7 +47,11 @@ export interface WriteBufferLimits {
    * Above this many buffered bytes the protocol's `pauseWriting()` is called.
    * An integer, 0 or more.
    *
-   * @default {65536, or 4 × low when only low is given (asyncio's rule)}
+   * The default is the default `readSize`, so that echoing one bulk read
+   * does not by itself pause a protocol (asyncio's 64 KiB would: Deno
+   * reports what the socket took only after the write returns).
+   *
+   * @default {262144, or 4 × low when only low is given (asyncio's rule)}
    */
   high?: number;
   /**
@@ -105,9 +108,12 @@ export interface SocketTransportOptions {
   tcpKeepAlive?: boolean;
   /**
    * The most bytes one read may return: an integer from 1 to
-   * `MAX_READ_SIZE` (16 MiB).
+   * `MAX_READ_SIZE` (16 MiB). Reads start at 1 KiB and grow fourfold while
+   * they fill their buffer (a bulk transfer) up to this size; a read that
+   * does not fill its buffer makes the next one small again, so an idle
+   * connection holds about 1 KiB of read buffer whatever this size.
    *
-   * @default {65536}
+   * @default {262144}
    */
   readSize?: number;
   /** The initial write-buffer limits. */
@@ -125,11 +131,26 @@ export interface SocketTransportOptions {
   onError?: ErrorHandler;
 }
 
-const DEFAULT_HIGH = 64 * 1024;
-/** The slab size of connections that are not in a bulk transfer. */
-const SMALL_SLAB = 16 * 1024;
-/** A new slab is taken when the current one has less room than this. */
-const MIN_ROOM = 2048;
+/** The default high-water mark: one read of the default size. */
+const DEFAULT_HIGH = 256 * 1024;
+/**
+ * The default `readSize`: bulk reads this large cost about a third less CPU
+ * per byte than 64 KiB ones. A connection reads this much only once reads
+ * have filled smaller windows (see `readLoop`).
+ */
+const DEFAULT_READ_SIZE = DEFAULT_HIGH;
+/**
+ * The window of a connection's first read, and of every read after one that
+ * did not fill its window: what an idle connection waits on. Small, since
+ * each pending read pins its buffer for as long as the peer is silent.
+ */
+const PROBE = 1024;
+/** Reads of up to this many bytes are carved from slabs of this size. */
+const SMALL_SLAB = 1024;
+/** A small slab with less room than this is replaced by a new one. */
+const MIN_ROOM = 256;
+/** How much larger each read is than the last one, while reads fill. */
+const GROWTH = 4;
 /** Queued writes smaller than this are joined into one socket write. */
 const COALESCE = 64 * 1024;
 /**
@@ -210,7 +231,7 @@ function resolveOptions(value: unknown): ResolvedOptions {
       ? false
       : checkBoolean("tcpKeepAlive", tcpKeepAlive),
     readSize: readSize === undefined
-      ? 65536
+      ? DEFAULT_READ_SIZE
       : checkInteger("readSize", readSize, 1, MAX_READ_SIZE),
     limits: writeBufferLimits === undefined
       ? undefined
@@ -273,8 +294,10 @@ export function checkSocketTransportOptions(
  *   read.
  * - The protocol gets `connectionMade` once, `dataReceived` any number of
  *   times, `eofReceived` at most once, then `connectionLost` exactly once.
- * - Reads go into a reused slab (never `conn.readable`): each chunk handed to
- *   the protocol is a view that is never overwritten.
+ * - Reads go into slabs (never `conn.readable`): each chunk handed to the
+ *   protocol is a view that is never overwritten. Reads start small and
+ *   grow while they fill (see `readSize`), so an idle connection waits on
+ *   a small buffer.
  *
  * Its protocol's `connectionMade` is called once the transport is built,
  * before any data (see `Transport`). Most code gets one from `connect()` or
@@ -313,10 +336,23 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   #eofReceived = false;
   #eofWritten = false;
 
-  /** Shut by `pauseReading()`; the read loop waits at it. */
-  #reading = new Gate();
+  /** Set by `pauseReading()`; the read loop waits while it is. */
+  #readPaused = false;
+  /** What the paused read loop waits on: settled by resume, close, abort. */
+  #readResumed: PromiseWithResolvers<void> | undefined;
 
-  #queue: Uint8Array[] = [];
+  /**
+   * The read slab: reads go into views of it that are never overwritten
+   * (see `readLoop`); made at the first read.
+   */
+  #slab: ArrayBuffer | undefined;
+  /** Where the next read goes in `#slab`. */
+  #offset = 0;
+  /** The size of the next read. */
+  #want: number;
+
+  /** The writes behind the one in flight; made on first use. */
+  #queue: Uint8Array[] | undefined;
   #bufferSize = 0;
   #flushing: Promise<void> | undefined;
   #writePaused = false;
@@ -345,6 +381,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     super(conn, protocol, resolved.onError);
     this.#conn = conn;
     this.#readSize = resolved.readSize;
+    this.#want = resolved.readSize < PROBE ? resolved.readSize : PROBE;
     if (resolved.limits !== undefined) {
       this.#high = resolved.limits.high;
       this.#low = resolved.limits.low;
@@ -400,7 +437,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @returns True while reading.
    */
   isReading(): boolean {
-    return this.#reading.isOpen && !this.isClosing() && !this.#eofReceived;
+    return !this.#readPaused && !this.isClosing() && !this.#eofReceived;
   }
 
   /**
@@ -408,19 +445,34 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * issued meanwhile, so the peer is pushed back by TCP flow control.
    */
   pauseReading(): void {
-    this.#reading.shut();
+    this.#readPaused = true;
   }
 
   /** Resumes delivering data after `pauseReading()`. */
   resumeReading(): void {
-    this.#reading.open();
+    this.#readPaused = false;
+    this.#wakeReader();
+  }
+
+  /** Lets a paused read loop go on, to read again or to see it must stop. */
+  #wakeReader(): void {
+    this.#readResumed?.resolve();
+    this.#readResumed = undefined;
+  }
+
+  /** Waits while reading is paused, unless closing (nothing would wake it). */
+  async #whilePaused(): Promise<void> {
+    while (this.#readPaused && !this.isClosing()) {
+      this.#readResumed ??= Promise.withResolvers();
+      await this.#readResumed.promise;
+    }
   }
 
   /**
    * Sets the write-buffer limits at which the protocol's `pauseWriting()`
    * and `resumeWriting()` are called.
    *
-   * @param limits `high` (default 65536, or 4 × `low` when only `low` is
+   * @param limits `high` (default 262144, or 4 × `low` when only `low` is
    * given) and `low` (default `high / 4`).
    * @throws {TypeError} If `limits` is not an object or a limit not a number.
    * @throws {RangeError} If a limit is not an integer of 0 or more, or `low`
@@ -476,7 +528,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     this.#bufferSize += data.length;
     if (this.#flushing === undefined && this.#corks === 0) {
       this.#flushing = this.#flush(data);
-    } else this.#queue.push(data);
+    } else this.#enqueue(data);
     this.#checkHigh();
   }
 
@@ -536,7 +588,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
   /** Closes the transport after flushing buffered writes. Idempotent. */
   close(): void {
     if (!this.markClosing()) return;
-    this.#reading.wake();
+    this.#wakeReader();
     // Writes held by cork() go out first.
     this.#corks = 0;
     this.#flushHeld();
@@ -549,10 +601,10 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * @param reason The error passed to the protocol's `connectionLost`.
    */
   abort(reason?: Error): void {
-    this.#queue = [];
+    this.#queue = undefined;
     this.#bufferSize = 0;
     this.markClosing();
-    this.#reading.wake();
+    this.#wakeReader();
     this.finish(reason, this.#flushing);
   }
 
@@ -560,77 +612,108 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * The read loop, started once `connectionMade` has returned; never
    * rejects (anything unexpected aborts).
    *
+   * Reads go into slabs: each chunk handed on is a view no later read
+   * overwrites. Small reads are carved from a small slab; a read that fills
+   * its window makes the next one GROWTH times larger (up to readSize) in a
+   * slab of its own: a bulk transfer. A read that does not fill its window
+   * (the peer's bytes are all in) makes the next one a small probe in a
+   * small slab again: an idle connection never waits on a large buffer, and
+   * a large slab lives only as long as the views into it that the protocol
+   * keeps.
+   *
    * @returns A promise that settles when the loop ends.
    */
   protected async readLoop(): Promise<void> {
+    // Few locals: an idle connection keeps this frame while it waits.
     try {
-      await this.#readChunks();
+      while (true) {
+        if (this.#readPaused) await this.#whilePaused();
+        if (this.isClosing()) return;
+        const window = this.#nextWindow();
+        let n: number | null;
+        try {
+          n = await this.#conn.read(window);
+        } catch (error) {
+          if (!this.isFinished()) this.abort(ioError(error, this.#peer));
+          return;
+        }
+        // Paused while the read was pending: hold the chunk until resumed.
+        if (this.#readPaused) await this.#whilePaused();
+        if (this.isClosing()) return;
+        if (n === null) return this.#onEof();
+        if (!this.#deliver(window, n)) return;
+        // Let the answer to what was just read go out before reading
+        // again, but never wait on the peer for it: two peers that both
+        // wait for their own writes before reading can wait on each other
+        // forever. Deno's write op is eager, so a write the socket takes at
+        // once has finished its flush within two microtask turns; waiting
+        // at most FLUSH_TURNS turns (which no peer can hold up) keeps the
+        // order a full wait gave. Each next read then goes out after this
+        // turn's answers, when the peer's next request is more often
+        // already there, which measured cheaper at 256 connections than
+        // reading at once.
+        for (
+          let turn = 0;
+          turn < FLUSH_TURNS && this.#flushing !== undefined;
+          turn++
+        ) {
+          await undefined;
+        }
+      }
     } catch (error) {
       if (!this.isFinished()) this.abort(asError(error));
     }
   }
 
-  async #readChunks(): Promise<void> {
-    const size = this.#readSize;
-    // Reads go into slabs: each chunk handed on is a view no later read
-    // overwrites. A connection starts with a small slab, and gets large
-    // ones only while reads fill their window (a bulk transfer).
-    let slab = new Uint8Array(Math.min(size, SMALL_SLAB));
-    let offset = 0;
-    let filled = false;
-    while (true) {
-      // Closing while paused (close() from dataReceived, say): nothing
-      // would wake a wait begun now.
-      if (!this.#reading.isOpen && !this.isClosing()) {
-        await this.#reading.wait();
+  /** The buffer of the next read, from the current slab or a new one. */
+  #nextWindow(): Uint8Array {
+    const want = this.#want;
+    let slab = this.#slab;
+    let offset = this.#offset;
+    let room = slab === undefined ? 0 : slab.byteLength - offset;
+    if (want > SMALL_SLAB) {
+      if (room < want) {
+        slab = this.#slab = new ArrayBuffer(want);
+        offset = this.#offset = 0;
+        room = want;
       }
-      if (this.isClosing()) return;
-      const room = slab.length - offset;
-      if ((filled && room < size) || room < Math.min(size, MIN_ROOM)) {
-        slab = new Uint8Array(filled ? size * 4 : Math.min(size, SMALL_SLAB));
-        offset = 0;
-      }
-      const window = slab.subarray(offset, offset + Math.min(size, room));
-      let n: number | null;
-      try {
-        n = await this.#conn.read(window);
-      } catch (error) {
-        if (!this.isFinished()) this.abort(ioError(error, this.#peer));
-        return;
-      }
-      // Paused while the read was pending: hold the chunk until resumed.
-      if (!this.#reading.isOpen && !this.isClosing()) {
-        await this.#reading.wait();
-      }
-      if (this.isClosing()) return;
-      if (n === null) return this.#onEof();
-      filled = n === window.length;
-      const chunk = slab.subarray(offset, offset + n);
-      offset += n;
-      try {
-        this.protocol.dataReceived(chunk);
-      } catch (error) {
-        this.report("dataReceived", error);
-        this.abort(asError(error));
-        return;
-      }
-      // Let the answer to what was just read go out before reading again,
-      // but never wait on the peer for it: two peers that both wait for
-      // their own writes before reading can wait on each other forever.
-      // Deno's write op is eager, so a write the socket takes at once has
-      // finished its flush within two microtask turns; waiting at most
-      // FLUSH_TURNS turns (which no peer can hold up) keeps the order a full
-      // wait gave. Each next read then goes out after this turn's answers,
-      // when the peer's next request is more often already there, which
-      // measured cheaper at 256 connections than reading at once.
-      for (
-        let turn = 0;
-        turn < FLUSH_TURNS && this.#flushing !== undefined;
-        turn++
-      ) {
-        await undefined;
-      }
+    } else if (room < MIN_ROOM || slab!.byteLength > SMALL_SLAB) {
+      const size = this.#readSize < SMALL_SLAB ? this.#readSize : SMALL_SLAB;
+      slab = this.#slab = new ArrayBuffer(size);
+      offset = this.#offset = 0;
+      room = size;
     }
+    return new Uint8Array(slab!, offset, want < room ? want : room);
+  }
+
+  /**
+   * Sizes the next read from how this one went, and hands the `n` bytes
+   * read into `window` to the protocol.
+   *
+   * @returns False if the protocol threw (the transport is aborted).
+   */
+  #deliver(window: Uint8Array, n: number): boolean {
+    const length = window.length;
+    const want = this.#want;
+    if (n < length) {
+      this.#want = this.#readSize < PROBE ? this.#readSize : PROBE;
+    } else if (length === want && want < this.#readSize) {
+      this.#want = want * GROWTH < this.#readSize
+        ? want * GROWTH
+        : this.#readSize;
+    }
+    const chunk = n === length
+      ? window
+      : new Uint8Array(window.buffer, window.byteOffset, n);
+    this.#offset += n;
+    try {
+      this.protocol.dataReceived(chunk);
+    } catch (error) {
+      this.report("dataReceived", error);
+      this.abort(asError(error));
+      return false;
+    }
+    return true;
   }
 
   #onEof(): void {
@@ -683,9 +766,33 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     }
   }
 
+  /**
+   * Queues `data` behind the write in flight. A view that continues the
+   * last queued one in the same buffer (an echo of consecutive chunks of
+   * one read slab) extends it instead, without copying: one socket write
+   * for both.
+   */
+  #enqueue(data: Uint8Array): void {
+    const queue = this.#queue ??= [];
+    const last = queue.length === 0 ? undefined : queue[queue.length - 1];
+    if (
+      last !== undefined && last.buffer === data.buffer &&
+      last.byteOffset + last.length === data.byteOffset
+    ) {
+      queue[queue.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.length + data.length,
+      );
+    } else {
+      queue.push(data);
+    }
+  }
+
   /** The next bytes to write: small queued chunks are joined into one. */
   #takeQueued(): Uint8Array | undefined {
     const queue = this.#queue;
+    if (queue === undefined) return undefined;
     if (queue.length <= 1 || queue[0].length >= COALESCE) return queue.shift();
     let count = 0;
     let total = 0;

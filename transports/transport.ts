@@ -8,7 +8,7 @@
 import type { ErrorHandler } from "../errors.ts";
 import { reportError } from "../internal/report.ts";
 import { asError } from "./_errors.ts";
-import { registerStart, type Thrown } from "./_internal.ts";
+import { setTransportInternals, type Thrown } from "./_internal.ts";
 import type { BaseProtocolInterface } from "./protocol_interface.ts";
 
 /**
@@ -65,8 +65,22 @@ export abstract class Transport<
   #started = false;
   #closing = false;
   #finished = false;
-  #readLoop: Promise<void> = Promise.resolve();
-  #closed = Promise.withResolvers<void>();
+  #readLoop: Promise<void> | undefined;
+  /** Made on first use of `closed`: most transports are never awaited. */
+  #closed: PromiseWithResolvers<void> | undefined;
+  /** Set once `connectionLost` has run. */
+  #lost = false;
+  /** Called with this transport once it has closed (see `onClosed`). */
+  #onClosed: ((transport: never) => void) | undefined;
+
+  static {
+    setTransportInternals({
+      start: (transport) => (transport as Transport).#start(),
+      setOnClosed: (transport, hook) => {
+        (transport as Transport).#onClosed = hook;
+      },
+    });
+  }
 
   /**
    * Builds the transport for `protocol`. The protocol's `connectionMade` is
@@ -86,7 +100,6 @@ export abstract class Transport<
     this.#resource = resource;
     this.#protocol = protocol;
     this.#onError = onError;
-    registerStart(this, () => this.#start());
     // Runs after the constructor of the subclass has returned.
     queueMicrotask(() => this.#start());
   }
@@ -155,6 +168,10 @@ export abstract class Transport<
 
   /** Settles once the protocol's `connectionLost` has run; never rejects. */
   get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = Promise.withResolvers();
+      if (this.#lost) this.#closed.resolve();
+    }
     return this.#closed.promise;
   }
 
@@ -262,7 +279,11 @@ export abstract class Transport<
     } catch (thrown) {
       this.report("connectionLost", thrown);
     } finally {
-      this.#closed.resolve();
+      this.#lost = true;
+      const hook = this.#onClosed;
+      this.#onClosed = undefined;
+      if (hook !== undefined) (hook as (transport: this) => void)(this);
+      this.#closed?.resolve();
     }
   }
 }

@@ -1,8 +1,9 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // The baseline: an echo server on raw Deno sockets, a conn.read()/conn.write()
-// loop with a 64 KiB buffer. It finds pulsar's "\r\n\r\n" framing in what it
-// reads (as the module's server must) and writes every byte back.
-// Usage: deno run --allow-net bench/servers/raw_echo.ts PORT
+// loop with a 64 KiB buffer (or READ_SIZE bytes: the idle-memory floor is
+// measured with a tiny one). It finds pulsar's "\r\n\r\n" framing in what
+// it reads (as the module's server must) and writes every byte back.
+// Usage: deno run --allow-net bench/servers/raw_echo.ts PORT [READ_SIZE]
 const SEPARATOR = [13, 10, 13, 10];
 
 /** Scans a chunk for separators; returns how many end in it and the state. */
@@ -31,7 +32,7 @@ function scan(buf: Uint8Array, n: number, matched: number): [number, number] {
 
 async function serve(conn: Deno.TcpConn): Promise<void> {
   conn.setNoDelay(true);
-  const buf = new Uint8Array(65536);
+  const buf = new Uint8Array(readSize);
   let matched = 0;
   try {
     while (true) {
@@ -52,6 +53,7 @@ async function serve(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
+const readSize = Number(Deno.args[1] ?? 65536);
 const listener = Deno.listen({
   hostname: "127.0.0.1",
   port: Number(Deno.args[0] ?? 0),
