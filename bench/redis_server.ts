@@ -80,7 +80,8 @@ async function succeeds(cmd: string[]): Promise<boolean> {
 
 /** Whether std resolves to the offline npm copy (run with its import map). */
 function offline(): boolean {
-  return import.meta.resolve("@std/cli/parse-args").startsWith("npm:");
+  // "npm:deno-std@..." until the package is loaded, its cached file after.
+  return import.meta.resolve("@std/cli/parse-args").includes("deno-std");
 }
 
 /** The server's CPU time so far, in microseconds (user + system). */
