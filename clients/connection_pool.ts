@@ -738,28 +738,39 @@ export class ConnectionPool {
   }
 
   async #close(): Promise<void> {
-    const error = new ConnectionClosedError(
-      `Cannot get a connection to ${this.#key}: the pool was closed`,
-    );
-    this.#failWaiters(error);
-    // Connects in progress (and their retries) end now, with the same error.
+    // The errors are built only when someone gets them: an Error captures a
+    // stack trace, and a client closed with nothing waiting or in flight (a
+    // short-lived client's usual end) should not pay for two.
     const connecting = [...this.#connecting];
-    for (const [controller] of connecting) controller.abort(error);
-    const idle = this.#idle;
-    const inUse = [...this.#inUse.keys()];
+    if (this.#waiting > 0 || connecting.length > 0) {
+      const error = new ConnectionClosedError(
+        `Cannot get a connection to ${this.#key}: the pool was closed`,
+      );
+      this.#failWaiters(error);
+      // Connects in progress (and their retries) end now, with that error.
+      for (const [controller] of connecting) controller.abort(error);
+    }
+    const closing: Promise<unknown>[] = [];
+    for (const connection of this.#idle) {
+      connection.close();
+      closing.push(connection.closed);
+    }
     this.#idle = [];
-    for (const connection of idle) connection.close();
-    // Requests in flight fail now, rather than wait on a peer that may never
-    // answer (or never read what is still to be sent).
-    const aborted = new ConnectionClosedError(
-      `Connection to ${this.#key} closed: the pool was closed`,
-    );
-    for (const connection of inUse) connection.abort(aborted);
-    const all = [...idle, ...inUse];
-    await Promise.all([
-      ...all.map((connection) => connection.closed),
-      ...connecting.map(([, opening]) => opening.catch(() => {})),
-    ]);
+    if (this.#inUse.size > 0) {
+      // Requests in flight fail now, rather than wait on a peer that may
+      // never answer (or never read what is still to be sent).
+      const aborted = new ConnectionClosedError(
+        `Connection to ${this.#key} closed: the pool was closed`,
+      );
+      for (const connection of [...this.#inUse.keys()]) {
+        connection.abort(aborted);
+        closing.push(connection.closed);
+      }
+    }
+    for (const [, opening] of connecting) {
+      closing.push(opening.catch(() => {}));
+    }
+    await Promise.all(closing);
   }
 }
 
