@@ -14,7 +14,7 @@ import {
 } from "../internal/validate.ts";
 import { formatHostPort } from "./format_address.ts";
 import { listenError } from "./_errors.ts";
-import { checkOptionalString, checkPort } from "./_options.ts";
+import { checkOptionalString, checkPort, hasUnstableNet } from "./_options.ts";
 import { startNow } from "./_internal.ts";
 import { DatagramTransport } from "./datagram_transport.ts";
 import type { DatagramProtocolInterface } from "./protocol_interface.ts";
@@ -133,7 +133,7 @@ export function listenDatagram<P extends DatagramProtocolInterface>(
   options: ListenDatagramOptions = {},
 ): [DatagramTransport, P] {
   checkListenDatagramOptions(protocolFactory, options);
-  if (typeof Deno.listenDatagram !== "function") {
+  if (!hasUnstableNet()) {
     throw new TypeError(
       'Cannot listen for datagrams: run Deno with "--unstable-net"',
     );
