@@ -238,9 +238,7 @@ export class StreamProtocol implements ProtocolInterface {
   }
 
   #closedError(why: string): ConnectionClosedError {
-    const peer = this.#transport === undefined
-      ? "an unconnected transport"
-      : formatAddress(this.#transport.remoteAddr);
+    const peer = this.#peerText();
     return new ConnectionClosedError(`Cannot write to ${peer}: ${why}`, {
       cause: this.#lostWith,
     });
