@@ -7,9 +7,10 @@
  */
 
 /**
- * A gate a loop waits at while paused: `SocketTransport`'s read loop
- * (`pauseReading()`) and `SocketListener`'s accept loop
- * (`pauseAccepting()`).
+ * A gate a loop waits at while paused: `SocketListener`'s accept loop
+ * (`pauseAccepting()`). `SocketTransport`'s read loop keeps the same gate
+ * in two fields of its own instead, since a `Gate` object per connection
+ * costs memory on every idle connection.
  */
 export class Gate {
   #open = true;

@@ -156,7 +156,7 @@ const COALESCE = 64 * 1024;
 /**
  * The most microtask turns the read loop waits for a pending flush before
  * reading again: a bound no peer can stretch, so reading never waits on a
- * write (see #readChunks).
+ * write (see `readLoop`).
  */
 const FLUSH_TURNS = 4;
 
