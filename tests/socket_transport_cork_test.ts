@@ -1,24 +1,11 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
 // SocketTransport.cork() and uncork(): writes held, then sent together.
 import { assertEquals } from "@std/assert";
-import { connect } from "../transports/connect.ts";
-import type { SocketTransport } from "../transports/socket_transport.ts";
+import { transportPair } from "./_transport_pair.ts";
 import { decoder, encoder, pattern, readAll, Recorder } from "./_helpers.ts";
 
 /** A raw listener and a transport connected to it, with the raw peer. */
-async function rawPair(): Promise<{
-  listener: Deno.TcpListener;
-  peer: Deno.TcpConn;
-  transport: SocketTransport;
-  protocol: Recorder;
-}> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener.accept();
-  const [transport, protocol] = await connect(() => new Recorder(), {
-    port: listener.addr.port,
-  });
-  return { listener, peer: await accepted, transport, protocol };
-}
+const rawPair = () => transportPair(() => new Recorder());
 
 /**
  * The peer's next read, as text, or `undefined` if nothing came within

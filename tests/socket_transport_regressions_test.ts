@@ -26,6 +26,7 @@ import {
   Recorder,
   startResetPeer,
 } from "./_helpers.ts";
+import { rawConns } from "./_transport_pair.ts";
 
 /** Echoes every chunk it reads. */
 class Echo extends Protocol {
@@ -133,33 +134,6 @@ Deno.test("SocketTransport writes 32 MiB in both directions at once without dead
     await transport.closed;
   }
 });
-
-/** A raw listener, a raw client connected to it, and the accepted side. */
-async function rawConns(): Promise<{
-  listener: Deno.TcpListener;
-  client: Deno.TcpConn;
-  accepted: Deno.TcpConn;
-  [Symbol.dispose](): void;
-}> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pending = listener.accept();
-  const client = await Deno.connect({ port: listener.addr.port });
-  const accepted = await pending;
-  return {
-    listener,
-    client,
-    accepted,
-    [Symbol.dispose]() {
-      for (const resource of [client, listener]) {
-        try {
-          resource.close();
-        } catch {
-          // Already closed by the test.
-        }
-      }
-    },
-  };
-}
 
 /** Bad transport options, each with the error it must raise. */
 const BAD_OPTIONS: [

@@ -8,8 +8,7 @@ import {
   assertGreater,
   assertLessOrEqual,
 } from "@std/assert";
-import { connect } from "../transports/connect.ts";
-import type { SocketTransport } from "../transports/socket_transport.ts";
+import { transportPair } from "./_transport_pair.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { concat, pattern, readAll, waitFor } from "./_helpers.ts";
 
@@ -23,22 +22,9 @@ class Keeper extends Protocol {
   }
 }
 
-async function pair(
-  options: { readSize?: number } = {},
-): Promise<{
-  listener: Deno.TcpListener;
-  peer: Deno.TcpConn;
-  transport: SocketTransport;
-  keeper: Keeper;
-}> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener.accept();
-  const [transport, keeper] = await connect(() => new Keeper(), {
-    port: listener.addr.port,
-    ...options,
-  });
-  return { listener, peer: await accepted, transport, keeper };
-}
+/** A raw listener and a transport with a `Keeper`, with the raw peer. */
+const pair = (options: { readSize?: number } = {}) =>
+  transportPair(() => new Keeper(), options);
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
@@ -48,7 +34,7 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 }
 
 Deno.test("SocketTransport reads a bulk transfer in reads that grow from 1 KiB to readSize, and no chunk is overwritten", async () => {
-  const { listener, peer, transport, keeper } = await pair();
+  const { listener, peer, transport, protocol: keeper } = await pair();
   const data = pattern(8 * 1024 * 1024);
   // The transport is slower than the writer here, so reads fill.
   await Promise.all([
@@ -70,7 +56,7 @@ Deno.test("SocketTransport reads a bulk transfer in reads that grow from 1 KiB t
 });
 
 Deno.test("SocketTransport drops its large read slab once a transfer stops: the read after a pause is a small probe", async () => {
-  const { listener, peer, transport, keeper } = await pair();
+  const { listener, peer, transport, protocol: keeper } = await pair();
   await writeAll(peer, pattern(4 * 1024 * 1024));
   await waitFor(() => keeper.received === 4 * 1024 * 1024, 20_000);
   assert(
@@ -91,7 +77,9 @@ Deno.test("SocketTransport drops its large read slab once a transfer stops: the 
 
 Deno.test("SocketTransport honours a readSize smaller than its first read, down to 1 byte", async () => {
   for (const readSize of [1, 100, 3000]) {
-    const { listener, peer, transport, keeper } = await pair({ readSize });
+    const { listener, peer, transport, protocol: keeper } = await pair({
+      readSize,
+    });
     const data = pattern(20_000);
     await writeAll(peer, data);
     await waitFor(() => keeper.received === data.length);
@@ -133,7 +121,7 @@ Deno.test("SocketTransport.write() of consecutive views of one buffer, and of vi
 });
 
 Deno.test("SocketTransport's default write-buffer limits hold one default read: a 256 KiB write does not pause the protocol, one byte more does", async () => {
-  const { listener, peer, transport, keeper } = await pair();
+  const { listener, peer, transport, protocol: keeper } = await pair();
   const paused: number[] = [];
   keeper.pauseWriting = () => paused.push(transport.getWriteBufferSize());
   assertEquals(transport.getWriteBufferLimits(), {

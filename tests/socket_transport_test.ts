@@ -9,8 +9,8 @@ import {
 } from "@std/assert";
 import { ConnectionClosedError, type ErrorReport } from "../errors.ts";
 import { connect } from "../transports/connect.ts";
+import { transportPair } from "./_transport_pair.ts";
 import { listen } from "../transports/listen.ts";
-import type { SocketTransport } from "../transports/socket_transport.ts";
 import {
   decoder,
   encoder,
@@ -22,19 +22,7 @@ import {
 } from "./_helpers.ts";
 
 /** A raw listener and a transport connected to it, with the raw peer. */
-async function rawPair(): Promise<{
-  listener: Deno.TcpListener;
-  peer: Deno.TcpConn;
-  transport: SocketTransport;
-  protocol: Recorder;
-}> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener.accept();
-  const [transport, protocol] = await connect(() => new Recorder(), {
-    port: listener.addr.port,
-  });
-  return { listener, peer: await accepted, transport, protocol };
-}
+const rawPair = () => transportPair(() => new Recorder());
 
 Deno.test("SocketTransport calls connectionMade, dataReceived, eofReceived, then connectionLost once", async () => {
   const { listener, peer, transport, protocol } = await rawPair();

@@ -22,29 +22,7 @@ import {
 import { DatagramProtocol } from "../protocols/datagram_protocol.ts";
 import { Protocol } from "../protocols/protocol.ts";
 import { decoder, encoder, readAll, Recorder } from "./_helpers.ts";
-
-/** A connected pair of raw TCP connections, and their listener. */
-async function rawConns(): Promise<{
-  client: Deno.TcpConn;
-  accepted: Deno.TcpConn;
-  [Symbol.dispose](): void;
-}> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const pending = listener.accept();
-  const client = await Deno.connect({ port: listener.addr.port });
-  const accepted = await pending;
-  return {
-    client,
-    accepted,
-    [Symbol.dispose]() {
-      try {
-        client.close();
-      } catch {
-        // Closed by the test.
-      }
-    },
-  };
-}
+import { rawConns } from "./_transport_pair.ts";
 
 /** A UDP socket on a free loopback port. */
 function udpSocket(): Deno.DatagramConn {
