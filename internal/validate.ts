@@ -160,6 +160,21 @@ export function checkBytes(name: string, value: unknown): Uint8Array {
 }
 
 /**
+ * Checks an `AbortSignal` (a `signal` option).
+ *
+ * @param name The argument's name, for the message.
+ * @param value The value given.
+ * @returns The value.
+ * @throws {TypeError} If it is not an `AbortSignal`.
+ */
+export function checkSignal(name: string, value: unknown): AbortSignal {
+  if (!(value instanceof AbortSignal)) {
+    fail(TypeError, name, value, "it must be an AbortSignal");
+  }
+  return value;
+}
+
+/**
  * Checks an options object (a plain object, not `null` or a primitive).
  *
  * @param name The argument's name, for the message.

@@ -7,6 +7,7 @@ import {
   checkDuration,
   checkFunction,
   checkInteger,
+  checkSignal,
 } from "../internal/validate.ts";
 
 Deno.test("setTimer() never fires for Infinity and waits out delays past the clamp", async () => {
@@ -65,4 +66,11 @@ Deno.test("validators name the option, quote the value and pick the error type",
     TypeError,
     'Cannot use data "hello" (a string): it must be a Uint8Array',
   );
+  assertThrows(
+    () => checkSignal("signal", 5),
+    TypeError,
+    'Cannot use signal "5": it must be an AbortSignal',
+  );
+  const signal = new AbortController().signal;
+  assertEquals(checkSignal("signal", signal), signal);
 });

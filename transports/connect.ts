@@ -11,7 +11,7 @@ import {
   checkDuration,
   checkFunction,
   checkObject,
-  describe,
+  checkSignal,
 } from "../internal/validate.ts";
 import { TimeoutError } from "../errors.ts";
 import { formatHostPort } from "./format_address.ts";
@@ -298,11 +298,7 @@ function checkConnectOptions(
   if (connectTimeout !== undefined) {
     checkDuration("connectTimeout", connectTimeout);
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
-    );
-  }
+  if (signal !== undefined) checkSignal("signal", signal);
   checkSocketTransportOptions(options);
 }
 
