@@ -578,25 +578,11 @@ export class Client extends Producer<ClientEvents, "finish"> {
   /** Runs `flight`'s request on `connection`, just acquired. */
   #fly(flight: Flight, connection: Connection): void {
     flight.connection = connection;
-    // Reused, or behind requests in flight: see #respond.
-    flight.reused = connection.processed > 0 ||
-      connection.consumersInFlight > 0;
-    const request = flight.request;
+    flight.reused = isReused(connection);
     let consumer: ProtocolConsumer;
     try {
-      consumer = this.buildConsumer(this.#consumerFactory);
-      if (request.events !== undefined) {
-        bindRequestEvents(consumer, request.events);
-      }
-      flight.consumer = consumer;
-      // Watched from now: set on a connection already lost, it finishes
-      // at once.
-      consumer[kWatch](flight);
       flight.starting = true;
-      // Pipelined: the requests of this turn go out in one write.
-      if (this.#pipelining > 1) connection[kCork]();
-      connection.setConsumer(consumer);
-      consumer.start(request);
+      consumer = this.#startConsumer(connection, flight.request, flight);
     } catch (error) {
       // The consumer could not be built or set (a throwing factory): the
       // request fails, and costs at most this connection.
@@ -604,6 +590,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
       this.#settle(flight, error);
       return;
     }
+    flight.consumer = consumer;
     flight.starting = false;
     // Finished already: a preRequest hook or startRequest() failed, or the
     // request needs no answer.
@@ -622,19 +609,12 @@ export class Client extends Producer<ClientEvents, "finish"> {
       queueMicrotask(() => this.#crashed(flight));
       return;
     }
-    const { connection, pool, result } = flight;
-    this.#requestsProcessed++;
-    if (flight.request.releaseConnection) {
-      let reuse: boolean;
-      try {
-        reuse = this.canReuseConnection(connection, result);
-      } catch (error) {
-        // The hook failed: the request fails, the connection is closed.
-        pool.release(connection, DISCARD);
-        this.#settle(flight, error);
-        return;
-      }
-      pool.release(connection, reuse ? undefined : DISCARD);
+    const { connection, pool, request, result } = flight;
+    try {
+      this.#releaseAnswered(connection, pool, request, result);
+    } catch (error) {
+      this.#settle(flight, error);
+      return;
     }
     this.#settle(flight, undefined, result);
   }
@@ -643,33 +623,83 @@ export class Client extends Producer<ClientEvents, "finish"> {
   #crashed(flight: Flight): void {
     const { connection, pool, error, consumer } = flight;
     try {
-      if (isErrorReply(consumer, flight.startFailed, error)) {
-        // The peer answered, with an error: the stream is intact.
-        this.#requestsProcessed++;
-        pool.release(connection);
-        throw error;
-      }
-      this.#endPipelined(connection, pool, error);
-      pool.release(connection, DISCARD);
-      if (flight.reused && closedUnanswered(consumer, error)) {
-        if (this.#maxReconnect > 0) {
-          // Retried on a new connection, as #respond's next attempt.
-          flight.resolve(
-            this.#respond(
-              flight.request,
-              pool,
-              0,
-              1,
-              error as ConnectionClosedError,
-            ),
-          );
-          return;
-        }
+      if (
+        this.#releaseFailed(
+          connection,
+          pool,
+          consumer,
+          flight.startFailed,
+          error,
+        ) && flight.reused && closedUnanswered(consumer, error) &&
+        this.#maxReconnect > 0
+      ) {
+        // Retried on a new connection, as #respond's next attempt.
+        flight.resolve(
+          this.#respond(
+            flight.request,
+            pool,
+            0,
+            1,
+            error as ConnectionClosedError,
+          ),
+        );
+        return;
       }
       throw error;
     } catch (thrown) {
       this.#settle(flight, thrown);
     }
+  }
+
+  /**
+   * An answered request, both paths': counts it and gives its connection
+   * back, or closes it when `canReuseConnection()` says so.
+   *
+   * @throws What `canReuseConnection()` threw: the request fails with it,
+   * and the connection is closed.
+   */
+  #releaseAnswered(
+    connection: Connection,
+    pool: ConnectionPool,
+    request: Request,
+    result: unknown,
+  ): void {
+    this.#requestsProcessed++;
+    if (!request.releaseConnection) return;
+    let reuse: boolean;
+    try {
+      reuse = this.canReuseConnection(connection, result);
+    } catch (error) {
+      pool.release(connection, DISCARD);
+      throw error;
+    }
+    pool.release(connection, reuse ? undefined : DISCARD);
+  }
+
+  /**
+   * A request whose consumer failed with `error` (not cut short by its own
+   * signal), both paths': after an error reply (the peer answered, the
+   * stream is intact) it is counted and its connection goes back to the
+   * pool; after a broken stream the connection is closed, with the requests
+   * pipelined on it.
+   *
+   * @returns Whether the stream was broken (so the request may be retried).
+   */
+  #releaseFailed(
+    connection: Connection,
+    pool: ConnectionPool,
+    consumer: ProtocolConsumer,
+    startFailed: boolean,
+    error: unknown,
+  ): boolean {
+    if (isErrorReply(consumer, startFailed, error)) {
+      this.#requestsProcessed++;
+      pool.release(connection);
+      return false;
+    }
+    this.#endPipelined(connection, pool, error);
+    pool.release(connection, DISCARD);
+    return true;
   }
 
   /** Settles `flight` with `error`, or else with `result`. */
@@ -739,14 +769,10 @@ export class Client extends Producer<ClientEvents, "finish"> {
           pool.release(connection);
           throw limit.signal.reason;
         }
-        // Reused, or behind requests in flight: a clean close before any
-        // byte of its answer means the server closed a connection it had
-        // accepted, not that it refused this request.
-        const reused = connection.processed > 0 ||
-          connection.consumersInFlight > 0;
-        let exchange: Exchange<T>;
+        const reused = isReused(connection);
+        let consumer: ProtocolConsumer;
         try {
-          exchange = this.#start(connection, request);
+          consumer = this.#startConsumer(connection, request);
         } catch (error) {
           // The consumer could not be built or set (a throwing factory): the
           // request fails, and costs at most this connection.
@@ -756,28 +782,28 @@ export class Client extends Producer<ClientEvents, "finish"> {
         if (limit.signal !== undefined && connection[kCorked]) {
           abortWhileCorked(connection, limit.signal);
         }
+        // Finished already: a preRequest hook or startRequest() failed, or
+        // the request needs no answer.
+        const startFailed = consumer.hasFinished;
+        // The consumer factory's promise: it reads replies of this type.
+        const finished = consumer.onFinished as Promise<T>;
         let result: T;
         try {
           result = await (limit.signal === undefined
-            ? exchange.finished
-            : abortable(exchange.finished, limit.signal));
+            ? finished
+            : abortable(finished, limit.signal));
         } catch (error) {
           if (limit.signal?.aborted) {
             // Its answer may still come: the connection can carry no other.
             connection.abort(limit.signal.reason);
+            pool.release(connection, DISCARD);
           } else if (
-            isErrorReply(exchange.consumer, exchange.startFailed, error)
+            !this.#releaseFailed(connection, pool, consumer, startFailed, error)
           ) {
-            // The peer answered, with an error: the stream is intact.
-            this.#requestsProcessed++;
-            pool.release(connection);
             throw error;
-          } else {
-            this.#endPipelined(connection, pool, error);
           }
-          pool.release(connection, DISCARD);
           if (
-            reused && closedUnanswered(exchange.consumer, error) &&
+            reused && closedUnanswered(consumer, error) &&
             attempt < this.#maxReconnect
           ) {
             closed = error as ConnectionClosedError;
@@ -785,18 +811,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
           }
           throw error;
         }
-        this.#requestsProcessed++;
-        if (request.releaseConnection) {
-          let reuse: boolean;
-          try {
-            reuse = this.canReuseConnection(connection, result);
-          } catch (error) {
-            // The hook failed: the request fails, the connection is closed.
-            pool.release(connection, DISCARD);
-            throw error;
-          }
-          pool.release(connection, reuse ? undefined : DISCARD);
-        }
+        this.#releaseAnswered(connection, pool, request, result);
         return result;
       }
     } finally {
@@ -835,23 +850,26 @@ export class Client extends Producer<ClientEvents, "finish"> {
     return this.close();
   }
 
-  /** Runs a new consumer for `request`. */
-  #start<T>(connection: Connection, request: Request<T>): Exchange<T> {
+  /**
+   * Runs a new consumer for `request` on `connection`, both paths'. Watched
+   * by `watcher` from before it is set: set on a connection already lost,
+   * it finishes at once.
+   */
+  #startConsumer(
+    connection: Connection,
+    request: Request,
+    watcher?: FinishWatcher,
+  ): ProtocolConsumer {
     const consumer = this.buildConsumer(this.#consumerFactory);
     if (request.events !== undefined) {
       bindRequestEvents(consumer, request.events);
     }
+    if (watcher !== undefined) consumer[kWatch](watcher);
+    // Pipelined: the requests of this turn go out in one write.
     if (this.#pipelining > 1) connection[kCork]();
     connection.setConsumer(consumer);
     consumer.start(request);
-    return {
-      consumer,
-      // Finished already: a preRequest hook or startRequest() failed, or
-      // the request needs no answer.
-      startFailed: consumer.hasFinished,
-      // The consumer factory's promise: it reads replies of this type.
-      finished: consumer.onFinished as Promise<T>,
-    };
+    return consumer;
   }
 
   /**
@@ -961,13 +979,13 @@ function requestDeadline(
     ));
 }
 
-/** A request's consumer, running on its connection. */
-interface Exchange<T> {
-  consumer: ProtocolConsumer;
-  /** Whether the consumer finished while it started. */
-  startFailed: boolean;
-  /** The consumer's result. */
-  finished: Promise<T>;
+/**
+ * Whether `connection` has served or is serving other requests: a clean
+ * close before any byte of an answer on it means the server closed a
+ * connection it had accepted, not that it refused this request.
+ */
+function isReused(connection: Connection): boolean {
+  return connection.processed > 0 || connection.consumersInFlight > 0;
 }
 
 /**

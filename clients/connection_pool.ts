@@ -5,7 +5,7 @@
  * @module
  */
 
-import { deadline, isLimited } from "../internal/deadline.ts";
+import { deadline, isLimited, NO_DEADLINE } from "../internal/deadline.ts";
 import {
   checkBoolean,
   checkDuration,
@@ -699,27 +699,20 @@ export class ConnectionPool {
 
   #wait(options: AcquireOptions): Promise<Connection> {
     const timeout = options.acquireTimeout ?? this.#timeout;
-    if (!isLimited(options.signal, timeout)) {
-      // Neither signal nor time limit (a client's common case): no closure,
-      // no deadline, no copy of the resolvers.
-      const waiter = Promise.withResolvers<Connection>() as Waiter;
-      waiter.signal = undefined;
-      this.#waiters.push(waiter);
-      this.#waiting++;
-      return waiter.promise;
-    }
-    const limit = deadline(options.signal, timeout, () =>
-      new TimeoutError(
-        `Cannot get a connection to ${this.#key} within ${timeout} ms: ` +
-          `all ${this.#poolSize} were in use or connecting`,
-      ));
+    // Neither signal nor time limit (a client's common case): no closure,
+    // no deadline.
+    const limit = isLimited(options.signal, timeout)
+      ? deadline(options.signal, timeout, () =>
+        new TimeoutError(
+          `Cannot get a connection to ${this.#key} within ${timeout} ms: ` +
+            `all ${this.#poolSize} were in use or connecting`,
+        ))
+      : NO_DEADLINE;
     const signal = limit.signal;
     // The waiter's signal also bounds the connect opened for it when a slot
     // comes free, so the wait ends on time either way.
-    const waiter: Waiter = {
-      ...Promise.withResolvers<Connection>(),
-      signal,
-    };
+    const waiter = Promise.withResolvers<Connection>() as Waiter;
+    waiter.signal = signal;
     this.#waiters.push(waiter);
     this.#waiting++;
     if (signal === undefined) return waiter.promise;

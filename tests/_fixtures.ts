@@ -13,6 +13,8 @@ import {
   Server,
   type ServerOptions,
 } from "../mod.ts";
+import { Connection } from "../protocols/connection.ts";
+import { connect } from "../transports/connect.ts";
 import { concat, decoder, encoder } from "./_helpers.ts";
 
 /** The end of every message. */
@@ -123,4 +125,59 @@ export async function echo(conn: Deno.Conn, message: string): Promise<string> {
     got += n;
   }
   return decoder.decode(buf.subarray(0, got));
+}
+
+/**
+ * A listener on 127.0.0.1 that accepts every connection and keeps it in
+ * `peers` (for a test to close) until disposed.
+ */
+export function keepingListener(): {
+  port: number;
+  peers: Deno.Conn[];
+  [Symbol.asyncDispose](): Promise<void>;
+} {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const peers: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) peers.push(conn);
+    } catch {
+      // Closed.
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    peers,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+      for (const peer of peers) {
+        try {
+          peer.close();
+        } catch {
+          // The test closed it already.
+        }
+      }
+    },
+  };
+}
+
+/** A `ConnectionPool`'s `connect`: a plain `Connection` to `port`. */
+export async function connectTo(
+  port: number,
+  signal?: AbortSignal,
+): Promise<Connection> {
+  const [, connection] = await connect(() => new Connection(), {
+    port,
+    signal,
+  });
+  return connection;
+}
+
+/** A port on 127.0.0.1 nothing listens on: connects to it are refused. */
+export function refusedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
 }

@@ -12,10 +12,14 @@ import {
 } from "@std/assert";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { ConnectionClosedError, ConnectionRefusedError } from "../errors.ts";
-import { Connection } from "../protocols/connection.ts";
-import { connect } from "../transports/connect.ts";
 import { waitFor } from "./_helpers.ts";
-import { startEchoServer, TestClient } from "./_fixtures.ts";
+import {
+  connectTo,
+  keepingListener,
+  refusedPort,
+  startEchoServer,
+  TestClient,
+} from "./_fixtures.ts";
 
 /** Resolves with `promise`'s value, or with `undefined` after `ms`. */
 async function within<T>(
@@ -35,29 +39,13 @@ async function within<T>(
   }
 }
 
-/** A port nobody listens on (just freed). */
-function refusedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
-
 /**
  * A pool to a listener (the next `state.refuse` connects to a refused
  * port), counting its connects. A connect told to `hold` waits for its
  * signal.
  */
 function setup(poolSize: number, pipelining = 1) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const peers: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) peers.push(conn);
-    } catch {
-      // Closed.
-    }
-  })();
+  const server = keepingListener();
   const dead = refusedPort();
   const state = { refuse: 0, hold: false, connects: 0 };
   const pool = new ConnectionPool({
@@ -72,11 +60,7 @@ function setup(poolSize: number, pipelining = 1) {
           signal!.addEventListener("abort", () => reject(signal!.reason));
         });
       }
-      const [, connection] = await connect(() => new Connection(), {
-        port: state.refuse-- > 0 ? dead : listener.addr.port,
-        signal,
-      });
-      return connection;
+      return await connectTo(state.refuse-- > 0 ? dead : server.port, signal);
     },
   });
   return {
@@ -84,9 +68,7 @@ function setup(poolSize: number, pipelining = 1) {
     state,
     async [Symbol.asyncDispose]() {
       await pool.close();
-      listener.close();
-      await accepting;
-      for (const peer of peers) peer.close();
+      await server[Symbol.asyncDispose]();
     },
   };
 }

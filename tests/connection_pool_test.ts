@@ -9,9 +9,9 @@ import {
 } from "@std/assert";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
-import { Connection } from "../protocols/connection.ts";
-import { connect } from "../transports/connect.ts";
+import type { Connection } from "../protocols/connection.ts";
 import { waitFor } from "./_helpers.ts";
+import { connectTo, keepingListener, refusedPort } from "./_fixtures.ts";
 
 /** A listener that accepts and keeps connections, and a pool to it. */
 function setup(
@@ -19,42 +19,20 @@ function setup(
   timeout = 0,
   onEmpty?: (pool: ConnectionPool) => void,
 ) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const peers: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) peers.push(conn);
-    } catch {
-      // Closed.
-    }
-  })();
+  const server = keepingListener();
   const pool = new ConnectionPool({
     poolSize,
     acquireTimeout: timeout,
     key: "test",
     onEmpty,
-    connect: async (signal) => {
-      const [, connection] = await connect(() => new Connection(), {
-        port: listener.addr.port,
-        signal,
-      });
-      return connection;
-    },
+    connect: (signal) => connectTo(server.port, signal),
   });
   return {
     pool,
-    peers,
+    peers: server.peers,
     async [Symbol.asyncDispose]() {
       await pool.close();
-      listener.close();
-      await accepting;
-      for (const peer of peers) {
-        try {
-          peer.close();
-        } catch {
-          // The test closed it already.
-        }
-      }
+      await server[Symbol.asyncDispose]();
     },
   };
 }
@@ -249,13 +227,10 @@ Deno.test("ConnectionPool calls onEmpty once its last connection is gone and nob
 });
 
 Deno.test("ConnectionPool calls onEmpty after a connect that failed", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = refusedPort();
   let empty = 0;
   const pool = new ConnectionPool({
-    connect: async (signal) =>
-      (await connect(() => new Connection(), { port, signal }))[1],
+    connect: (signal) => connectTo(port, signal),
     onEmpty: () => empty++,
   });
   await assertRejects(() => pool.acquire());

@@ -19,8 +19,8 @@ import {
 } from "../errors.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { connect } from "../transports/connect.ts";
 import { decoder, encoder, startResetPeer, waitFor } from "./_helpers.ts";
+import { connectTo, keepingListener } from "./_fixtures.ts";
 
 /** Reads one answer line ("...\n"), possibly over several reads. */
 class Line extends ProtocolConsumer<unknown, string> {
@@ -74,11 +74,6 @@ async function readLines(conn: Deno.Conn, count: number): Promise<string[]> {
     text += decoder.decode(buffer.subarray(0, n));
   }
   return text.split("\n").slice(0, count);
-}
-
-async function connectTo(port: number): Promise<Connection> {
-  const [, connection] = await connect(() => new Connection(), { port });
-  return connection;
 }
 
 Deno.test("Connection queues consumers set while one is in flight and hands each its own answer, several answers in one read", async () => {
@@ -290,26 +285,12 @@ Deno.test("Client writes the pipelined requests sent in one turn in one socket w
 });
 
 Deno.test("ConnectionPool with pipelining spreads callers over poolSize connections, then stacks them, then queues them; its counters say so", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const peers: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) peers.push(conn);
-    } catch {
-      // Closed.
-    }
-  })();
+  await using server = keepingListener();
   const pool = new ConnectionPool({
     poolSize: 2,
     pipelining: 3,
     key: "test",
-    connect: async (signal) => {
-      const [, connection] = await connect(() => new Connection(), {
-        port: listener.addr.port,
-        signal,
-      });
-      return connection;
-    },
+    connect: (signal) => connectTo(server.port, signal),
   });
   try {
     const a = await pool.acquire();
@@ -336,9 +317,6 @@ Deno.test("ConnectionPool with pipelining spreads callers over poolSize connecti
     assertEquals(pool.sessions, 2);
   } finally {
     await pool.close();
-    listener.close();
-    await accepting;
-    for (const peer of peers) peer.close();
   }
 });
 
