@@ -12,8 +12,8 @@ import {
   checkFunction,
   checkInteger,
   checkObject,
+  checkSignal,
   checkString,
-  describe,
   optional,
 } from "../internal/validate.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
@@ -781,12 +781,7 @@ function checkAcquireOptions(options: AcquireOptions): void {
   if (acquireTimeout !== undefined) {
     checkDuration("acquireTimeout", acquireTimeout);
   }
-  const signal: unknown = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
-    );
-  }
+  if (options.signal !== undefined) checkSignal("signal", options.signal);
 }
 
 function isAlive(connection: Connection): boolean {

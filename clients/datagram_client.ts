@@ -13,6 +13,7 @@ import {
   checkFunction,
   checkInteger,
   checkObject,
+  checkSignal,
   checkString,
   describe,
   optional,
@@ -243,11 +244,7 @@ export class DatagramClient
       (v) => checkDuration("timeout", v),
     );
     const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
-      );
-    }
+    if (signal !== undefined) checkSignal("signal", signal);
     const bytes = typeof data === "string"
       ? encoder.encode(data)
       : checkBytes("data", data);

@@ -18,6 +18,7 @@ import {
   checkFunction,
   checkInteger,
   checkObject,
+  checkSignal,
   checkString,
   describe,
   optional,
@@ -145,7 +146,9 @@ export class Request<T = unknown> implements Encodable {
       ? 0
       : checkDuration("timeout", timeout);
     this.tls = checkTls(options.tls);
-    this.signal = checkSignal(options.signal);
+    this.signal = options.signal === undefined
+      ? undefined
+      : checkSignal("signal", options.signal);
     this.releaseConnection = releaseConnection === undefined
       ? true
       : checkBoolean("releaseConnection", releaseConnection);
@@ -218,13 +221,6 @@ function checkTls(tls: unknown): boolean | TlsClientOptions | undefined {
     (v) => checkBoolean("tls.unsafelyDisableHostnameVerification", v),
   );
   return options as TlsClientOptions;
-}
-
-function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
-  throw new TypeError(
-    `Cannot use signal ${describe(signal)}: it must be an AbortSignal`,
-  );
 }
 
 /** A request's event names: a consumer's, from their one list. */
