@@ -8,6 +8,7 @@
  */
 
 import { ChunkReader, ProtocolError } from "@pulsar/net";
+import { DEFAULT_MAX_ARRAY_LENGTH, DEFAULT_MAX_BULK_LENGTH } from "./resp.ts";
 
 /** Limits of a `RequestReader`: what a hostile peer cannot make it allocate. */
 export interface RequestReaderOptions {
@@ -84,8 +85,8 @@ export class RequestReader {
    * @param options The limits.
    */
   constructor(options: RequestReaderOptions = {}) {
-    this.#maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
-    this.#maxArguments = options.maxArguments ?? 1024 * 1024;
+    this.#maxBulkLength = options.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH;
+    this.#maxArguments = options.maxArguments ?? DEFAULT_MAX_ARRAY_LENGTH;
   }
 
   /** Whether part of a command has been read and the rest is awaited. */
