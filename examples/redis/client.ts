@@ -8,11 +8,9 @@
 import {
   Client,
   type ClientOptions,
-  ConnectionClosedError,
   ProtocolConsumer,
   Request,
   type RequestAddress,
-  type SocketTransport,
   type TlsClientOptions,
 } from "@pulsar/net";
 import {
@@ -101,7 +99,9 @@ export interface CommandOptions {
  * pipelined replies included) is parsed straight from it by the client's
  * `RespScanner`; only one cut by the chunk's end gets a `RespParser`, which
  * buffers until the rest arrives. Bulk strings are copied or not as
- * `copyBulk` says.
+ * `copyBulk` says. The command is written by the default `startRequest()`:
+ * the commands of one turn, encoded one after another in `encodeCommand()`'s
+ * buffer, are adjacent, and the corked transport joins them without a copy.
  */
 class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
   #scanner: RespScanner;
@@ -114,17 +114,6 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
     this.#scanner = scanner;
     this.#limits = limits;
     this.#copy = copy;
-  }
-
-  override startRequest(): void {
-    const transport = this.transport;
-    if (transport === undefined || transport.isClosing()) {
-      throw new ConnectionClosedError(
-        "Cannot send the command: the connection is closed",
-      );
-    }
-    const request = this.request!;
-    cork(transport, request.encode(), request.signal);
   }
 
   override dataReceived(data: Uint8Array): Uint8Array | void {
@@ -151,82 +140,6 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
   #finish(value: RespValue): void {
     if (value instanceof RedisError) this.finished(undefined, value);
     else this.finished(this.#copy ? own(value) : value);
-  }
-}
-
-/**
- * The commands started in this turn of the event loop on one transport,
- * written together once the turn's microtasks have run.
- */
-interface Corked {
-  /** Their bytes before the current run, if any. */
-  pieces: Uint8Array[] | undefined;
-  /**
-   * The current run: bytes `start..end` of `buffer`, while each command was
-   * encoded right after the last (usually the whole burst).
-   */
-  buffer: ArrayBufferLike;
-  start: number;
-  end: number;
-  /** Their signals, if any. */
-  signals: AbortSignal[] | undefined;
-}
-
-/**
- * The corked commands, by transport. Commands encoded one after another are
- * adjacent in `encodeCommand()`'s buffer, so a burst is usually one run,
- * written with one system call (the transport would write the first at
- * once and the others, joined, after it: two).
- */
-const corked = new Map<SocketTransport, Corked>();
-
-function cork(
-  transport: SocketTransport,
-  bytes: Uint8Array,
-  signal: AbortSignal | undefined,
-): void {
-  let batch = corked.get(transport);
-  const start = bytes.byteOffset;
-  if (batch === undefined) {
-    batch = {
-      pieces: undefined,
-      buffer: bytes.buffer,
-      start,
-      end: start + bytes.length,
-      signals: undefined,
-    };
-    corked.set(transport, batch);
-    queueMicrotask(() => uncork(transport));
-  } else if (batch.buffer === bytes.buffer && batch.end === start) {
-    batch.end += bytes.length;
-  } else {
-    (batch.pieces ??= []).push(run(batch));
-    batch.buffer = bytes.buffer;
-    batch.start = start;
-    batch.end = start + bytes.length;
-  }
-  if (signal !== undefined) (batch.signals ??= []).push(signal);
-}
-
-function run(batch: Corked): Uint8Array {
-  return new Uint8Array(batch.buffer, batch.start, batch.end - batch.start);
-}
-
-function uncork(transport: SocketTransport): void {
-  const batch = corked.get(transport)!;
-  corked.delete(transport);
-  // Closed meanwhile: its commands fail with it. A command aborted in the
-  // turn it was sent is not written, nor are the others (the client closes
-  // the connection under an aborted command, and they fail with it).
-  if (transport.isClosing() || batch.signals?.some((s) => s.aborted)) return;
-  try {
-    if (batch.pieces !== undefined) {
-      for (const piece of batch.pieces) transport.write(piece);
-    }
-    transport.write(run(batch));
-  } catch (error) {
-    // Cannot happen while it is open; if it did, the commands fail with it.
-    transport.abort(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
@@ -297,8 +210,9 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
  * connection (`poolSize`, 1), written without waiting for the replies
  * before them; Redis answers in order, and each reply reaches its command.
  * The commands sent in one turn of the event loop are written together,
- * once its microtasks have run: one system call for a burst. A command
- * aborted in the turn it was sent is not written.
+ * once its microtasks have run (`Client` holds a pipelined connection's
+ * writes for the turn): one system call for a burst. A command aborted in
+ * the turn it was sent is not written.
  *
  * What breaks the stream (the connection closing or reset, bytes that are
  * no RESP, a command that times out or is aborted, whose reply may still

@@ -80,6 +80,25 @@ function responder(
   };
 }
 
+/**
+ * A responder that answers each `commands` it reads with `reply`, written
+ * in two parts, 2 ms apart: its first `cut()` bytes, then the rest.
+ */
+function splitResponder(
+  commands: Uint8Array,
+  reply: Uint8Array,
+  cut: () => number,
+): { port: number; [Symbol.asyncDispose](): Promise<void> } {
+  return responder(async (conn) => {
+    while (await readBytes(conn, commands.length) === commands.length) {
+      const at = cut();
+      await conn.write(reply.subarray(0, at));
+      await sleep(2);
+      await conn.write(reply.subarray(at));
+    }
+  });
+}
+
 /** Reads from `conn` until `size` bytes arrived (or the end). */
 async function readBytes(conn: Deno.Conn, size: number): Promise<number> {
   const buffer = new Uint8Array(64 * 1024);
@@ -450,13 +469,7 @@ Deno.test("RedisClient reads replies split at every byte boundary, two pipelined
   // The two commands the client sends, as it encodes them.
   const commands = bytes("*1\r\n$5\r\nFIRST\r\n*1\r\n$6\r\nSECOND\r\n");
   let cut = 1;
-  await using server = responder(async (conn) => {
-    while (await readBytes(conn, commands.length) === commands.length) {
-      await conn.write(reply.subarray(0, cut));
-      await sleep(2);
-      await conn.write(reply.subarray(cut));
-    }
-  });
+  await using server = splitResponder(commands, reply, () => cut);
   await using client = new RedisClient({ port: server.port });
   for (; cut < reply.length; cut++) {
     const [a, b] = await Promise.all([
@@ -473,13 +486,7 @@ Deno.test("RedisClient reads an error reply split at every byte boundary, and ke
   const reply = bytes("-ERR split\r\n:1\r\n");
   const commands = bytes("*1\r\n$3\r\nBAD\r\n*1\r\n$4\r\nGOOD\r\n");
   let cut = 1;
-  await using server = responder(async (conn) => {
-    while (await readBytes(conn, commands.length) === commands.length) {
-      await conn.write(reply.subarray(0, cut));
-      await sleep(2);
-      await conn.write(reply.subarray(cut));
-    }
-  });
+  await using server = splitResponder(commands, reply, () => cut);
   await using client = new RedisClient({ port: server.port });
   for (; cut < reply.length; cut++) {
     const [bad, good] = await Promise.allSettled([

@@ -85,21 +85,7 @@ export class ReplyBuffer {
    */
   bulk(bytes: Uint8Array | string): void {
     const length = bytes.length;
-    if (typeof bytes === "string") {
-      this.#ensure(length + 16);
-      const buffer = this.#buffer;
-      let at = this.#length;
-      buffer[at++] = 36;
-      at = writeDigits(buffer, at, length);
-      buffer[at++] = 13;
-      buffer[at++] = 10;
-      for (let i = 0; i < length; i++) buffer[at++] = bytes.charCodeAt(i);
-      buffer[at++] = 13;
-      buffer[at++] = 10;
-      this.#length = at;
-      return;
-    }
-    if (length >= LARGE) {
+    if (typeof bytes !== "string" && length >= LARGE) {
       this.#line(36, String(length));
       this.#cut();
       this.#parts.push(bytes);
@@ -116,7 +102,9 @@ export class ReplyBuffer {
     at = writeDigits(buffer, at, length);
     buffer[at++] = 13;
     buffer[at++] = 10;
-    buffer.set(bytes, at);
+    if (typeof bytes === "string") {
+      for (let i = 0; i < length; i++) buffer[at + i] = bytes.charCodeAt(i);
+    } else buffer.set(bytes, at);
     at += length;
     buffer[at++] = 13;
     buffer[at++] = 10;

@@ -8,6 +8,7 @@
  */
 
 import { ChunkReader, ProtocolError } from "@pulsar/net";
+import { DEFAULT_MAX_ARRAY_LENGTH, DEFAULT_MAX_BULK_LENGTH } from "./resp.ts";
 
 /** Limits of a `RequestReader`: what a hostile peer cannot make it allocate. */
 export interface RequestReaderOptions {
@@ -84,8 +85,8 @@ export class RequestReader {
    * @param options The limits.
    */
   constructor(options: RequestReaderOptions = {}) {
-    this.#maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
-    this.#maxArguments = options.maxArguments ?? 1024 * 1024;
+    this.#maxBulkLength = options.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH;
+    this.#maxArguments = options.maxArguments ?? DEFAULT_MAX_ARRAY_LENGTH;
   }
 
   /** Whether part of a command has been read and the rest is awaited. */
@@ -224,13 +225,20 @@ export class RequestReader {
     return args;
   }
 
-  #readInline(): Uint8Array[] | undefined {
-    let line: Uint8Array | undefined;
+  /**
+   * The next line, or `undefined` until it has arrived; a line over the
+   * limit is a `ProtocolError` with Redis's `message` for it.
+   */
+  #readLine(message: string): Uint8Array | undefined {
     try {
-      line = this.#reader.readLine();
+      return this.#reader.readLine();
     } catch (error) {
-      throw overLong(error, "Protocol error: too big inline request");
+      throw error instanceof ProtocolError ? new ProtocolError(message) : error;
     }
+  }
+
+  #readInline(): Uint8Array[] | undefined {
+    const line = this.#readLine("Protocol error: too big inline request");
     if (line === undefined) return undefined;
     const end = line.length > 0 && line[line.length - 1] === 13
       ? line.length - 1
@@ -241,12 +249,7 @@ export class RequestReader {
   #readMultibulk(): Uint8Array[] | undefined {
     const reader = this.#reader;
     if (this.#left === 0) {
-      let line: Uint8Array | undefined;
-      try {
-        line = reader.readLine();
-      } catch (error) {
-        throw overLong(error, "Protocol error: too big mbulk count string");
-      }
+      const line = this.#readLine("Protocol error: too big mbulk count string");
       if (line === undefined) return undefined;
       const count = parseLength(line);
       if (count === undefined || count > this.#maxArguments) {
@@ -259,12 +262,9 @@ export class RequestReader {
     const args = this.#args;
     while (this.#left > 0) {
       if (this.#bulk < 0) {
-        let line: Uint8Array | undefined;
-        try {
-          line = reader.readLine();
-        } catch (error) {
-          throw overLong(error, "Protocol error: too big bulk count string");
-        }
+        const line = this.#readLine(
+          "Protocol error: too big bulk count string",
+        );
         if (line === undefined) return undefined;
         if (line[0] !== 36) {
           throw new ProtocolError(
@@ -291,11 +291,6 @@ export class RequestReader {
     this.#args = [];
     return args;
   }
-}
-
-/** A `ProtocolError` with Redis's message for a line over the limit. */
-function overLong(error: unknown, message: string): unknown {
-  return error instanceof ProtocolError ? new ProtocolError(message) : error;
 }
 
 /**
