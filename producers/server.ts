@@ -171,9 +171,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   #options: ServerOptions;
   #listener: SocketListener<Connection> | undefined;
   #closing: Promise<void> | undefined;
-  #isClosed = false;
-  /** Made on first use of `closed`. */
-  #closed: PromiseWithResolvers<void> | undefined;
+  #closed = Promise.withResolvers<void>();
 
   /**
    * Builds a server; `start()` makes it listen.
@@ -248,10 +246,6 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * closed and `stop` fired. Pending until `close()` is called.
    */
   get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      this.#closed = Promise.withResolvers();
-      if (this.#isClosed) this.#closed.resolve();
-    }
     return this.#closed.promise;
   }
 
@@ -377,8 +371,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       await closed;
     }
     this.fireEvent("stop", this);
-    this.#isClosed = true;
-    this.#closed?.resolve();
+    this.#closed.resolve();
   }
 }
 

@@ -325,8 +325,7 @@ export class WorkerSupervisor {
   #starting: Promise<void> | undefined;
   #started = false;
   #closing: Promise<void> | undefined;
-  #isClosed = false;
-  #closed: PromiseWithResolvers<void> | undefined;
+  #closed = Promise.withResolvers<void>();
   #watchdog: Timer | undefined;
   #address: Deno.NetAddr | undefined;
   /**
@@ -475,10 +474,6 @@ export class WorkerSupervisor {
    * `start()` has stopped every worker. Pending until then.
    */
   get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      this.#closed = Promise.withResolvers();
-      if (this.#isClosed) this.#closed.resolve();
-    }
     return this.#closed.promise;
   }
 
@@ -806,8 +801,7 @@ export class WorkerSupervisor {
     this.#watchdog?.clear();
     // Let terminated workers release their threads before resolving.
     await new Promise<void>((resolve) => setTimer(resolve, 0));
-    this.#isClosed = true;
-    this.#closed?.resolve();
+    this.#closed.resolve();
   }
 
   #report(report: WorkerErrorReport): void {
