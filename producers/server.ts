@@ -32,6 +32,7 @@ import {
   checkTlsServerOptions,
   refuseTlsOverUnix,
 } from "../transports/_options.ts";
+import { checkCloseOptions } from "./_close_options.ts";
 import { ConnectionProducer } from "./connection_producer.ts";
 import type { ConnectionFactory, ProducerEvents } from "./producer.ts";
 
@@ -293,12 +294,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   close(options: ServerCloseOptions = {}): Promise<void> {
     let timeout: number;
     try {
-      checkObject("options", options);
-      timeout = optional(
-        options.gracePeriod,
-        10000,
-        (v) => checkDuration("gracePeriod", v),
-      );
+      timeout = checkCloseOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }

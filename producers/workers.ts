@@ -26,6 +26,7 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { checkPort, hasUnstableNet } from "../transports/_options.ts";
+import { checkCloseOptions } from "./_close_options.ts";
 import { WORKER_ENTRY } from "./_worker_main.ts";
 import {
   BEAT_INTERVAL,
@@ -519,12 +520,7 @@ export class WorkerSupervisor {
   close(options: ServerCloseOptions = {}): Promise<void> {
     let gracePeriod: number;
     try {
-      checkObject("options", options);
-      gracePeriod = optional(
-        options.gracePeriod,
-        10000,
-        (v) => checkDuration("gracePeriod", v),
-      );
+      gracePeriod = checkCloseOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
