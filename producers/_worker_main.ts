@@ -12,6 +12,7 @@
 
 import type { ErrorReport } from "../errors.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import {
   BEAT_INTERVAL,
   errorToData,
@@ -199,7 +200,7 @@ async function startServer(
   ) {
     await server.close({ gracePeriod: 0 });
     return failed(
-      `its server listens on ${describeAddress(address)}, not on port ` +
+      `its server listens on ${formatAddress(address)}, not on port ` +
         `${start.port}: build the Server with the options createServer() ` +
         "is given",
     );
@@ -215,10 +216,4 @@ function isServerLike(value: unknown): value is ServerLike {
     typeof server.close === "function" &&
     typeof server.closed?.then === "function" &&
     typeof server.requestsProcessed === "number";
-}
-
-function describeAddress(address: Deno.Addr): string {
-  return "port" in address
-    ? `${address.transport} port ${address.port}`
-    : `${address.transport} ${address.path ?? "(unnamed)"}`;
 }
