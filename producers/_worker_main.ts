@@ -23,6 +23,7 @@ import {
   STAT_REQUESTS,
   STAT_SESSIONS,
   type ToWorker,
+  type WorkerServer,
 } from "./_worker_messages.ts";
 
 /** The URL of this module: the entry of every worker. */
@@ -39,23 +40,12 @@ interface WorkerScope {
   ): void;
 }
 
-/** What the worker uses of the server that `createServer()` built. */
-interface ServerLike {
-  start(): Promise<void>;
-  close(options: { gracePeriod: number }): Promise<void>;
-  readonly closed: Promise<void>;
-  readonly localAddr: Deno.Addr;
-  readonly sessions: number;
-  readonly concurrentConnections: number;
-  readonly requestsProcessed: number;
-}
-
 if (import.meta.main && "WorkerGlobalScope" in globalThis) {
   runWorker(globalThis as unknown as WorkerScope);
 }
 
 function runWorker(scope: WorkerScope): void {
-  let server: ServerLike | undefined;
+  let server: WorkerServer | undefined;
   let stats: BigInt64Array | undefined;
   let beat: Timer | undefined;
   let closing = false;
@@ -141,7 +131,7 @@ function runWorker(scope: WorkerScope): void {
 async function startServer(
   start: StartMessage,
   post: (message: FromWorker) => void,
-): Promise<ServerLike | undefined> {
+): Promise<WorkerServer | undefined> {
   const failed = (reason: string, error?: unknown) => {
     post({
       type: "failed",
@@ -185,7 +175,7 @@ async function startServer(
   } catch (error) {
     return failed("createServer() threw", error);
   }
-  if (!isServerLike(server)) {
+  if (!isWorkerServer(server)) {
     return failed("createServer() returned no Server");
   }
   try {
@@ -209,8 +199,8 @@ async function startServer(
   return server;
 }
 
-function isServerLike(value: unknown): value is ServerLike {
-  const server = value as Partial<ServerLike> | null;
+function isWorkerServer(value: unknown): value is WorkerServer {
+  const server = value as Partial<WorkerServer> | null;
   return typeof server === "object" && server !== null &&
     typeof server.start === "function" &&
     typeof server.close === "function" &&

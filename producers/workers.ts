@@ -38,8 +38,11 @@ import {
   STAT_REQUESTS,
   STAT_SESSIONS,
   type ToWorker,
+  type WorkerServer,
 } from "./_worker_messages.ts";
 import type { ServerCloseOptions } from "./server.ts";
+
+export type { WorkerServer };
 
 /**
  * The options a worker module's `createServer()` is given: spread them into
@@ -104,24 +107,6 @@ export type WorkerServerFactory = (
   options: WorkerServerOptions,
   worker: WorkerContext,
 ) => WorkerServer | Promise<WorkerServer>;
-
-/** What the supervisor uses of a worker's server: a `Server` has it all. */
-export interface WorkerServer {
-  /** Starts listening. */
-  start(): Promise<void>;
-  /** Drains and closes. */
-  close(options: ServerCloseOptions): Promise<void>;
-  /** Settles once closed. */
-  readonly closed: Promise<void>;
-  /** The bound address. */
-  readonly localAddr: Deno.Addr;
-  /** Connections built so far. */
-  readonly sessions: number;
-  /** Connections open now. */
-  readonly concurrentConnections: number;
-  /** Requests finished. */
-  readonly requestsProcessed: number;
-}
 
 /** An error report of a worker, or about one: which worker, and what. */
 export interface WorkerErrorReport extends ErrorReport {
