@@ -12,6 +12,7 @@
 
 import type { ErrorReport } from "../errors.ts";
 import { setTimer, type Timer } from "../internal/timer.ts";
+import { formatAddress } from "../transports/format_address.ts";
 import {
   BEAT_INTERVAL,
   errorToData,
@@ -22,6 +23,7 @@ import {
   STAT_REQUESTS,
   STAT_SESSIONS,
   type ToWorker,
+  type WorkerServer,
 } from "./_worker_messages.ts";
 
 /** The URL of this module: the entry of every worker. */
@@ -38,23 +40,12 @@ interface WorkerScope {
   ): void;
 }
 
-/** What the worker uses of the server that `createServer()` built. */
-interface ServerLike {
-  start(): Promise<void>;
-  close(options: { gracePeriod: number }): Promise<void>;
-  readonly closed: Promise<void>;
-  readonly localAddr: Deno.Addr;
-  readonly sessions: number;
-  readonly concurrentConnections: number;
-  readonly requestsProcessed: number;
-}
-
 if (import.meta.main && "WorkerGlobalScope" in globalThis) {
   runWorker(globalThis as unknown as WorkerScope);
 }
 
 function runWorker(scope: WorkerScope): void {
-  let server: ServerLike | undefined;
+  let server: WorkerServer | undefined;
   let stats: BigInt64Array | undefined;
   let beat: Timer | undefined;
   let closing = false;
@@ -140,7 +131,7 @@ function runWorker(scope: WorkerScope): void {
 async function startServer(
   start: StartMessage,
   post: (message: FromWorker) => void,
-): Promise<ServerLike | undefined> {
+): Promise<WorkerServer | undefined> {
   const failed = (reason: string, error?: unknown) => {
     post({
       type: "failed",
@@ -184,7 +175,7 @@ async function startServer(
   } catch (error) {
     return failed("createServer() threw", error);
   }
-  if (!isServerLike(server)) {
+  if (!isWorkerServer(server)) {
     return failed("createServer() returned no Server");
   }
   try {
@@ -199,7 +190,7 @@ async function startServer(
   ) {
     await server.close({ gracePeriod: 0 });
     return failed(
-      `its server listens on ${describeAddress(address)}, not on port ` +
+      `its server listens on ${formatAddress(address)}, not on port ` +
         `${start.port}: build the Server with the options createServer() ` +
         "is given",
     );
@@ -208,17 +199,11 @@ async function startServer(
   return server;
 }
 
-function isServerLike(value: unknown): value is ServerLike {
-  const server = value as Partial<ServerLike> | null;
+function isWorkerServer(value: unknown): value is WorkerServer {
+  const server = value as Partial<WorkerServer> | null;
   return typeof server === "object" && server !== null &&
     typeof server.start === "function" &&
     typeof server.close === "function" &&
     typeof server.closed?.then === "function" &&
     typeof server.requestsProcessed === "number";
-}
-
-function describeAddress(address: Deno.Addr): string {
-  return "port" in address
-    ? `${address.transport} port ${address.port}`
-    : `${address.transport} ${address.path ?? "(unnamed)"}`;
 }

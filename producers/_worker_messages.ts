@@ -5,6 +5,7 @@
 // their class (this module's typed errors, Deno's, the built-in ones).
 
 import * as errors from "../errors.ts";
+import type { ServerCloseOptions } from "./server.ts";
 
 /** The counters a worker writes into its shared buffer, by index. */
 export const STAT_BEATS = 0;
@@ -29,6 +30,24 @@ export interface ErrorData {
   address?: unknown;
   code?: unknown;
   cause?: ErrorData;
+}
+
+/** What the supervisor uses of a worker's server: a `Server` has it all. */
+export interface WorkerServer {
+  /** Starts listening. */
+  start(): Promise<void>;
+  /** Drains and closes. */
+  close(options: ServerCloseOptions): Promise<void>;
+  /** Settles once closed. */
+  readonly closed: Promise<void>;
+  /** The bound address. */
+  readonly localAddr: Deno.Addr;
+  /** Connections built so far. */
+  readonly sessions: number;
+  /** Connections open now. */
+  readonly concurrentConnections: number;
+  /** Requests finished. */
+  readonly requestsProcessed: number;
 }
 
 /** What a worker is told to start with. */

@@ -32,6 +32,7 @@ import {
   checkTlsServerOptions,
   refuseTlsOverUnix,
 } from "../transports/_options.ts";
+import { checkCloseOptions } from "./_close_options.ts";
 import { ConnectionProducer } from "./connection_producer.ts";
 import type { ConnectionFactory, ProducerEvents } from "./producer.ts";
 
@@ -171,9 +172,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   #options: ServerOptions;
   #listener: SocketListener<Connection> | undefined;
   #closing: Promise<void> | undefined;
-  #isClosed = false;
-  /** Made on first use of `closed`. */
-  #closed: PromiseWithResolvers<void> | undefined;
+  #closed = Promise.withResolvers<void>();
 
   /**
    * Builds a server; `start()` makes it listen.
@@ -248,10 +247,6 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
    * closed and `stop` fired. Pending until `close()` is called.
    */
   get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      this.#closed = Promise.withResolvers();
-      if (this.#isClosed) this.#closed.resolve();
-    }
     return this.#closed.promise;
   }
 
@@ -299,12 +294,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
   close(options: ServerCloseOptions = {}): Promise<void> {
     let timeout: number;
     try {
-      checkObject("options", options);
-      timeout = optional(
-        options.gracePeriod,
-        10000,
-        (v) => checkDuration("gracePeriod", v),
-      );
+      timeout = checkCloseOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -377,8 +367,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       await closed;
     }
     this.fireEvent("stop", this);
-    this.#isClosed = true;
-    this.#closed?.resolve();
+    this.#closed.resolve();
   }
 }
 

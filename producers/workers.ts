@@ -26,6 +26,7 @@ import {
   optional,
 } from "../internal/validate.ts";
 import { checkPort, hasUnstableNet } from "../transports/_options.ts";
+import { checkCloseOptions } from "./_close_options.ts";
 import { WORKER_ENTRY } from "./_worker_main.ts";
 import {
   BEAT_INTERVAL,
@@ -37,8 +38,11 @@ import {
   STAT_REQUESTS,
   STAT_SESSIONS,
   type ToWorker,
+  type WorkerServer,
 } from "./_worker_messages.ts";
 import type { ServerCloseOptions } from "./server.ts";
+
+export type { WorkerServer };
 
 /**
  * The options a worker module's `createServer()` is given: spread them into
@@ -103,24 +107,6 @@ export type WorkerServerFactory = (
   options: WorkerServerOptions,
   worker: WorkerContext,
 ) => WorkerServer | Promise<WorkerServer>;
-
-/** What the supervisor uses of a worker's server: a `Server` has it all. */
-export interface WorkerServer {
-  /** Starts listening. */
-  start(): Promise<void>;
-  /** Drains and closes. */
-  close(options: ServerCloseOptions): Promise<void>;
-  /** Settles once closed. */
-  readonly closed: Promise<void>;
-  /** The bound address. */
-  readonly localAddr: Deno.Addr;
-  /** Connections built so far. */
-  readonly sessions: number;
-  /** Connections open now. */
-  readonly concurrentConnections: number;
-  /** Requests finished. */
-  readonly requestsProcessed: number;
-}
 
 /** An error report of a worker, or about one: which worker, and what. */
 export interface WorkerErrorReport extends ErrorReport {
@@ -325,8 +311,7 @@ export class WorkerSupervisor {
   #starting: Promise<void> | undefined;
   #started = false;
   #closing: Promise<void> | undefined;
-  #isClosed = false;
-  #closed: PromiseWithResolvers<void> | undefined;
+  #closed = Promise.withResolvers<void>();
   #watchdog: Timer | undefined;
   #address: Deno.NetAddr | undefined;
   /**
@@ -475,10 +460,6 @@ export class WorkerSupervisor {
    * `start()` has stopped every worker. Pending until then.
    */
   get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      this.#closed = Promise.withResolvers();
-      if (this.#isClosed) this.#closed.resolve();
-    }
     return this.#closed.promise;
   }
 
@@ -524,12 +505,7 @@ export class WorkerSupervisor {
   close(options: ServerCloseOptions = {}): Promise<void> {
     let gracePeriod: number;
     try {
-      checkObject("options", options);
-      gracePeriod = optional(
-        options.gracePeriod,
-        10000,
-        (v) => checkDuration("gracePeriod", v),
-      );
+      gracePeriod = checkCloseOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -806,8 +782,7 @@ export class WorkerSupervisor {
     this.#watchdog?.clear();
     // Let terminated workers release their threads before resolving.
     await new Promise<void>((resolve) => setTimer(resolve, 0));
-    this.#isClosed = true;
-    this.#closed?.resolve();
+    this.#closed.resolve();
   }
 
   #report(report: WorkerErrorReport): void {

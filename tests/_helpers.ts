@@ -108,6 +108,31 @@ export async function waitFor(
 }
 
 /**
+ * Rejects with "HANG: what after ms ms" if `promise` takes longer than
+ * `ms`; settles as `promise` otherwise.
+ */
+export async function bounded<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`HANG: ${what} after ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Starts `tests/peers/reset_peer.py`: it accepts one connection, reads
  * `readBytes`, writes `reply`, then resets the connection.
  */

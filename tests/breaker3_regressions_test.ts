@@ -13,27 +13,8 @@ import {
   type RequestAddress,
   Server,
 } from "../mod.ts";
-import { encoder } from "./_helpers.ts";
+import { bounded, encoder } from "./_helpers.ts";
 import { EchoConsumer, TestClient } from "./_fixtures.ts";
-
-/** Rejects with "HANG: what" if `promise` takes longer than `ms`. */
-async function bounded<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`HANG: ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A client consumer that writes its request, then throws `thrown`. */
 function throwingClient(

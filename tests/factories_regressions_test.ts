@@ -33,7 +33,7 @@ import {
   type ListenDatagramOptions,
 } from "../transports/listen_datagram.ts";
 import { echo, EchoConsumer } from "./_fixtures.ts";
-import { certs, decoder, encoder } from "./_helpers.ts";
+import { bounded, certs, decoder, encoder } from "./_helpers.ts";
 
 const echoFactory = () => new EchoConsumer();
 
@@ -72,22 +72,6 @@ async function readToEnd(
     await reading;
   }
   return result;
-}
-
-/** Awaits `promise`, failing if it has not settled within 5 s. */
-async function settles<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not settle within 5 s`)),
-      5000,
-    );
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A TCP port nobody listens on right now. */
@@ -336,7 +320,7 @@ Deno.test("Server forgets a connection whose transport cannot be built: it keeps
     conn.close();
   } finally {
     options.readSize = 1024;
-    await settles(server.close({ gracePeriod: 200 }), "Server.close()");
+    await bounded(server.close({ gracePeriod: 200 }), 5000, "Server.close()");
   }
 });
 

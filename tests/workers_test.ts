@@ -25,32 +25,10 @@ import {
   WorkerSupervisor,
 } from "../mod.ts";
 import { EchoServerConsumer } from "../examples/echo/echo.ts";
-import { certs, decoder, encoder, waitFor } from "./_helpers.ts";
+import { bounded, certs, decoder, encoder, waitFor } from "./_helpers.ts";
 import { echo } from "./_fixtures.ts";
 
 const ECHO = new URL("./worker_modules/echo.ts", import.meta.url);
-
-/** Rejects with "HANG: what" if `promise` takes longer than `ms`. */
-async function bounded<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`HANG: ${what} after ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A module of tests/worker_modules/. */
 function module(name: string): URL {
