@@ -20,7 +20,6 @@ import {
   checkObject,
   checkString,
   describe,
-  optional,
 } from "../internal/validate.ts";
 import {
   ConnectionClosedError,
@@ -830,7 +829,14 @@ export class Client extends Producer<ClientEvents, "finish"> {
    */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
-      await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+      // Usually one pool: no Promise.all, no array.
+      if (this.#pools.size === 1) {
+        for (const pool of this.#pools.values()) await pool.close();
+      } else if (this.#pools.size > 1) {
+        await Promise.all(
+          [...this.#pools.values()].map((pool) => pool.close()),
+        );
+      }
       if (this.#active > 0) {
         this.#drained = Promise.withResolvers();
         await this.#drained.promise;
@@ -1127,39 +1133,32 @@ function checkClientOptions(options: unknown): CheckedClientOptions {
       "consumerFactory",
       given.consumerFactory,
     ),
-    connectionFactory: optional(
-      given.connectionFactory,
-      undefined,
-      (v) => checkFunction<ConnectionFactory>("connectionFactory", v),
-    ),
-    poolSize: optional(
-      given.poolSize,
-      10,
-      (v) => checkInteger("poolSize", v, 1),
-    ),
-    pipelining: optional(
-      given.pipelining,
-      1,
-      (v) => checkInteger("pipelining", v, 1),
-    ),
-    timeout: optional(given.timeout, 0, (v) => checkDuration("timeout", v)),
-    maxReconnect: optional(
-      given.maxReconnect,
-      1,
-      (v) => checkInteger("maxReconnect", v, 0),
-    ),
-    idleTimeout: optional(
-      given.idleTimeout,
-      0,
-      (v) => checkDuration("idleTimeout", v),
-    ),
-    name: optional(given.name, "client", (v) => checkString("name", v)),
+    connectionFactory: given.connectionFactory === undefined
+      ? undefined
+      : checkFunction<ConnectionFactory>(
+        "connectionFactory",
+        given.connectionFactory,
+      ),
+    poolSize: given.poolSize === undefined
+      ? 10
+      : checkInteger("poolSize", given.poolSize, 1),
+    pipelining: given.pipelining === undefined
+      ? 1
+      : checkInteger("pipelining", given.pipelining, 1),
+    timeout: given.timeout === undefined
+      ? 0
+      : checkDuration("timeout", given.timeout),
+    maxReconnect: given.maxReconnect === undefined
+      ? 1
+      : checkInteger("maxReconnect", given.maxReconnect, 0),
+    idleTimeout: given.idleTimeout === undefined
+      ? 0
+      : checkDuration("idleTimeout", given.idleTimeout),
+    name: given.name === undefined ? "client" : checkString("name", given.name),
     reconnect: checkReconnect(given.reconnect),
-    onError: optional(
-      given.onError,
-      undefined,
-      (v) => checkFunction<ErrorHandler>("onError", v),
-    ),
+    onError: given.onError === undefined
+      ? undefined
+      : checkFunction<ErrorHandler>("onError", given.onError),
   };
 }
 
@@ -1173,34 +1172,28 @@ function checkReconnect(value: unknown): Required<ReconnectOptions> | false {
   }
   const given = value as ReconnectOptions;
   const d = DEFAULT_RECONNECT;
-  const minTimeout = optional(
-    given.minTimeout,
-    d.minTimeout,
-    (v) => checkDuration("reconnect.minTimeout", v),
-  );
+  const minTimeout = given.minTimeout === undefined
+    ? d.minTimeout
+    : checkDuration("reconnect.minTimeout", given.minTimeout);
   const options: Required<ReconnectOptions> = {
-    maxAttempts: optional(
-      given.maxAttempts,
-      d.maxAttempts,
-      (v) => checkInteger("reconnect.maxAttempts", v, 1),
-    ),
+    maxAttempts: given.maxAttempts === undefined
+      ? d.maxAttempts
+      : checkInteger("reconnect.maxAttempts", given.maxAttempts, 1),
     minTimeout,
     // A longer first wait than the default cap raises the cap with it.
-    maxTimeout: optional(
-      given.maxTimeout,
-      Math.max(d.maxTimeout, minTimeout),
-      (v) => checkDuration("reconnect.maxTimeout", v),
-    ),
-    multiplier: optional(
+    maxTimeout: given.maxTimeout === undefined
+      ? Math.max(d.maxTimeout, minTimeout)
+      : checkDuration("reconnect.maxTimeout", given.maxTimeout),
+    multiplier: given.multiplier === undefined ? d.multiplier : checkNumber(
+      "reconnect.multiplier",
       given.multiplier,
-      d.multiplier,
-      (v) => checkNumber("reconnect.multiplier", v, 1, Infinity, "1 or more"),
+      1,
+      Infinity,
+      "1 or more",
     ),
-    jitter: optional(
-      given.jitter,
-      d.jitter,
-      (v) => checkNumber("reconnect.jitter", v, 0, 1, "from 0 to 1"),
-    ),
+    jitter: given.jitter === undefined
+      ? d.jitter
+      : checkNumber("reconnect.jitter", given.jitter, 0, 1, "from 0 to 1"),
   };
   if (options.maxTimeout < options.minTimeout) {
     throw new RangeError(

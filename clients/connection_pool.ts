@@ -14,7 +14,6 @@ import {
   checkObject,
   checkSignal,
   checkString,
-  optional,
 } from "../internal/validate.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { reportError } from "../internal/report.ts";
@@ -266,27 +265,24 @@ export class ConnectionPool {
   constructor(options: ConnectionPoolOptions) {
     checkObject("options", options);
     this.#connect = checkFunction("connect", options.connect);
-    this.#poolSize = optional(
-      options.poolSize,
-      10,
-      (v) => checkInteger("poolSize", v, 1),
-    );
-    this.#pipelining = optional(
-      options.pipelining,
-      1,
-      (v) => checkInteger("pipelining", v, 1),
-    );
-    this.#timeout = optional(
-      options.acquireTimeout,
-      0,
-      (v) => checkDuration("acquireTimeout", v),
-    );
-    this.#key = optional(options.key, "pool", (v) => checkString("key", v));
-    this.#onEmpty = optional(
-      options.onEmpty,
-      undefined,
-      (v) => checkFunction<(pool: ConnectionPool) => void>("onEmpty", v),
-    );
+    this.#poolSize = options.poolSize === undefined
+      ? 10
+      : checkInteger("poolSize", options.poolSize, 1);
+    this.#pipelining = options.pipelining === undefined
+      ? 1
+      : checkInteger("pipelining", options.pipelining, 1);
+    this.#timeout = options.acquireTimeout === undefined
+      ? 0
+      : checkDuration("acquireTimeout", options.acquireTimeout);
+    this.#key = options.key === undefined
+      ? "pool"
+      : checkString("key", options.key);
+    this.#onEmpty = options.onEmpty === undefined
+      ? undefined
+      : checkFunction<(pool: ConnectionPool) => void>(
+        "onEmpty",
+        options.onEmpty,
+      );
   }
 
   /** The most connections open at once. */
@@ -730,11 +726,12 @@ export class ConnectionPool {
     });
   }
 
-  async #close(): Promise<void> {
+  #close(): Promise<void> {
     // The errors are built only when someone gets them: an Error captures a
     // stack trace, and a client closed with nothing waiting or in flight (a
-    // short-lived client's usual end) should not pay for two.
-    const connecting = [...this.#connecting];
+    // short-lived client's usual end) should not pay for two. Nor for a
+    // Promise.all over one connection.
+    const connecting = this.#connecting.size > 0 ? [...this.#connecting] : [];
     if (this.#waiting > 0 || connecting.length > 0) {
       const error = new ConnectionClosedError(
         `Cannot get a connection to ${this.#key}: the pool was closed`,
@@ -761,11 +758,15 @@ export class ConnectionPool {
       }
     }
     for (const [, opening] of connecting) {
-      closing.push(opening.catch(() => {}));
+      closing.push(opening.catch(noop));
     }
-    await Promise.all(closing);
+    return closing.length === 1
+      ? closing[0].then(noop)
+      : Promise.all(closing).then(noop);
   }
 }
+
+function noop(): void {}
 
 /** Checks `release()`'s options; returns whether to discard. */
 function checkReleaseOptions(options: ReleaseOptions): boolean {

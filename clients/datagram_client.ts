@@ -16,7 +16,6 @@ import {
   checkSignal,
   checkString,
   describe,
-  optional,
 } from "../internal/validate.ts";
 import {
   ConnectionClosedError,
@@ -171,11 +170,9 @@ export class DatagramClient
   constructor(options: DatagramClientOptions) {
     super({ oneTime: ["finish"], manyTimes: [] });
     checkObject("options", options);
-    const hostname = optional(
-      options.hostname,
-      "127.0.0.1",
-      (v) => checkString("hostname", v),
-    );
+    const hostname = options.hostname === undefined
+      ? "127.0.0.1"
+      : checkString("hostname", options.hostname);
     if (hostname === "") {
       throw new TypeError(
         `Cannot use hostname ${
@@ -188,21 +185,15 @@ export class DatagramClient
       hostname,
       port: checkInteger("port", options.port, 1, 65535),
     };
-    this.#timeout = optional(
-      options.timeout,
-      0,
-      (v) => checkDuration("timeout", v),
-    );
-    this.#poolSize = optional(
-      options.poolSize,
-      10,
-      (v) => checkInteger("poolSize", v, 1, Infinity),
-    );
-    this.#onError = optional(
-      options.onError,
-      undefined,
-      (v) => checkFunction<ErrorHandler>("onError", v),
-    );
+    this.#timeout = options.timeout === undefined
+      ? 0
+      : checkDuration("timeout", options.timeout);
+    this.#poolSize = options.poolSize === undefined
+      ? 10
+      : checkInteger("poolSize", options.poolSize, 1, Infinity);
+    this.#onError = options.onError === undefined
+      ? undefined
+      : checkFunction<ErrorHandler>("onError", options.onError);
   }
 
   /** The server's address, as given. */
@@ -238,11 +229,9 @@ export class DatagramClient
     options: DatagramRequestOptions = {},
   ): Promise<Uint8Array> {
     checkObject("options", options);
-    const timeout = optional(
-      options.timeout,
-      this.#timeout,
-      (v) => checkDuration("timeout", v),
-    );
+    const timeout = options.timeout === undefined
+      ? this.#timeout
+      : checkDuration("timeout", options.timeout);
     const signal = options.signal;
     if (signal !== undefined) checkSignal("signal", signal);
     const bytes = typeof data === "string"

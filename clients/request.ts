@@ -21,7 +21,6 @@ import {
   checkSignal,
   checkString,
   describe,
-  optional,
 } from "../internal/validate.ts";
 import { makeTarget } from "./_target.ts";
 
@@ -203,7 +202,9 @@ function checkData(data: unknown): Uint8Array | string | undefined {
 function checkTls(tls: unknown): boolean | TlsClientOptions | undefined {
   if (tls === undefined || typeof tls === "boolean") return tls;
   const options = checkObject<Record<string, unknown>>("tls", tls);
-  optional(options.hostname, "", (v) => checkString("tls.hostname", v));
+  if (options.hostname !== undefined) {
+    checkString("tls.hostname", options.hostname);
+  }
   for (const name of ["caCerts", "alpnProtocols"]) {
     const list = options[name];
     if (list === undefined) continue;
@@ -215,11 +216,12 @@ function checkTls(tls: unknown): boolean | TlsClientOptions | undefined {
     }
     list.forEach((item, i) => checkString(`tls.${name}[${i}]`, item));
   }
-  optional(
-    options.unsafelyDisableHostnameVerification,
-    false,
-    (v) => checkBoolean("tls.unsafelyDisableHostnameVerification", v),
-  );
+  if (options.unsafelyDisableHostnameVerification !== undefined) {
+    checkBoolean(
+      "tls.unsafelyDisableHostnameVerification",
+      options.unsafelyDisableHostnameVerification,
+    );
+  }
   return options as TlsClientOptions;
 }
 

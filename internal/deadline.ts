@@ -39,8 +39,9 @@ export function isLimited(
 
 /**
  * One signal for "the caller aborted" and "time is up", so both cancel the
- * operation itself. `timeout` 0 or `Infinity` means no limit; with no signal
- * either, nothing is allocated. Call `clear()` when done, so no timer
+ * operation itself. `timeout` 0 or `Infinity` means no limit: then the
+ * signal is the caller's own (no controller, no listener), and with no
+ * signal either nothing is allocated. Call `clear()` when done, so no timer
  * outlives the operation.
  *
  * @param signal The caller's signal, if any.
@@ -53,20 +54,26 @@ export function deadline(
   timeout: number,
   onTimeout: () => Error,
 ): Deadline {
-  if (!isLimited(signal, timeout)) return NO_DEADLINE;
-  const limited = timeout > 0 && timeout < Infinity;
+  if (!(timeout > 0 && timeout < Infinity)) {
+    return signal === undefined ? NO_DEADLINE : { signal, clear: noop };
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
-  const timer: Timer | undefined = limited
-    ? setTimer(() => controller.abort(onTimeout()), timeout)
-    : undefined;
+  else signal?.addEventListener("abort", onAbort, ONCE);
+  const timer: Timer = setTimer(
+    () => controller.abort(onTimeout()),
+    timeout,
+  );
   return {
     signal: controller.signal,
     clear() {
-      timer?.clear();
+      timer.clear();
       signal?.removeEventListener("abort", onAbort);
     },
   };
 }
+
+function noop(): void {}
+
+const ONCE = { once: true } as const;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkDuration, checkObject, optional } from "../internal/validate.ts";
+import { checkDuration, checkObject } from "../internal/validate.ts";
 
 /**
  * Checks the options of `close()`.
@@ -19,9 +19,7 @@ import { checkDuration, checkObject, optional } from "../internal/validate.ts";
  */
 export function checkCloseOptions(options: { gracePeriod?: number }): number {
   checkObject("options", options);
-  return optional(
-    options.gracePeriod,
-    10000,
-    (v) => checkDuration("gracePeriod", v),
-  );
+  return options.gracePeriod === undefined
+    ? 10000
+    : checkDuration("gracePeriod", options.gracePeriod);
 }

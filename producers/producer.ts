@@ -28,7 +28,6 @@ import {
   checkDuration,
   checkFunction,
   checkObject,
-  optional,
 } from "../internal/validate.ts";
 
 /**
@@ -139,21 +138,18 @@ export class Producer<
       ],
     });
     checkObject("options", options);
-    this.idleTimeout = optional(
-      options.idleTimeout,
-      0,
-      (v) => checkDuration("idleTimeout", v),
-    );
-    this.connectionFactory = optional(
-      options.connectionFactory,
-      (connectionOptions) => new Connection(connectionOptions),
-      (v) => checkFunction<ConnectionFactory>("connectionFactory", v),
-    );
-    this.onError = optional(
-      options.onError,
-      undefined,
-      (v) => checkFunction<ErrorHandler>("onError", v),
-    );
+    this.idleTimeout = options.idleTimeout === undefined
+      ? 0
+      : checkDuration("idleTimeout", options.idleTimeout);
+    this.connectionFactory = options.connectionFactory === undefined
+      ? newConnection
+      : checkFunction<ConnectionFactory>(
+        "connectionFactory",
+        options.connectionFactory,
+      );
+    this.onError = options.onError === undefined
+      ? undefined
+      : checkFunction<ErrorHandler>("onError", options.onError);
   }
 
   /**
@@ -215,4 +211,9 @@ export class Producer<
   canReuseConnection(_connection: Connection, _response: unknown): boolean {
     return true;
   }
+}
+
+/** The default connection factory. */
+function newConnection(options: ConnectionOptions): Connection {
+  return new Connection(options);
 }

@@ -13,7 +13,6 @@ import {
   checkInteger,
   checkObject,
   checkString,
-  optional,
 } from "../internal/validate.ts";
 import type { Connection } from "../protocols/connection.ts";
 import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
@@ -381,12 +380,12 @@ function checkServerOptions(options: ServerOptions): void {
   checkListenAddress(options);
   if (options.tls !== undefined) checkTlsServerOptions(options.tls);
   refuseTlsOverUnix("serve on", options.path, options.tls);
-  optional(options.idleTimeout, 0, (v) => checkDuration("idleTimeout", v));
-  optional(
-    options.maxConnections,
-    0,
-    (v) => checkInteger("maxConnections", v, 0, Infinity),
-  );
+  options.idleTimeout === undefined
+    ? 0
+    : checkDuration("idleTimeout", options.idleTimeout);
+  options.maxConnections === undefined
+    ? 0
+    : checkInteger("maxConnections", options.maxConnections, 0, Infinity);
   if (options.name !== undefined) checkString("name", options.name);
   if (options.onError !== undefined) checkFunction("onError", options.onError);
   checkSocketTransportOptions(options);

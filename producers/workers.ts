@@ -343,43 +343,33 @@ export class WorkerSupervisor {
   constructor(module: string | URL, options: ServeWorkersOptions = {}) {
     this.module = checkModule(module);
     checkObject("options", options);
-    const workers = optional(
-      options.workers,
-      navigator.hardwareConcurrency,
-      (v) => checkInteger("workers", v, 1),
-    );
-    this.hostname = optional(
-      options.hostname,
-      "127.0.0.1",
-      (v) => checkString("hostname", v),
-    );
-    this.#port = optional(options.port, 0, (v) => checkPort("port", v, 0));
-    this.name = optional(
-      options.name,
-      "workers",
-      (v) => checkString("name", v),
-    );
+    const workers = options.workers === undefined
+      ? navigator.hardwareConcurrency
+      : checkInteger("workers", options.workers, 1);
+    this.hostname = options.hostname === undefined
+      ? "127.0.0.1"
+      : checkString("hostname", options.hostname);
+    this.#port = options.port === undefined
+      ? 0
+      : checkPort("port", options.port, 0);
+    this.name = options.name === undefined
+      ? "workers"
+      : checkString("name", options.name);
     this.#data = checkCloneable(options.workerData);
     this.#heartbeatTimeout = optional(
       options.heartbeatTimeout,
       10000,
       checkHeartbeatTimeout,
     );
-    this.#startTimeout = optional(
-      options.startTimeout,
-      30000,
-      (v) => checkDuration("startTimeout", v),
-    );
-    this.#restartDelay = optional(
-      options.restartDelay,
-      100,
-      (v) => checkDelay("restartDelay", v),
-    );
-    this.#maxRestartDelay = optional(
-      options.maxRestartDelay,
-      10000,
-      (v) => checkDelay("maxRestartDelay", v),
-    );
+    this.#startTimeout = options.startTimeout === undefined
+      ? 30000
+      : checkDuration("startTimeout", options.startTimeout);
+    this.#restartDelay = options.restartDelay === undefined
+      ? 100
+      : checkDelay("restartDelay", options.restartDelay);
+    this.#maxRestartDelay = options.maxRestartDelay === undefined
+      ? 10000
+      : checkDelay("maxRestartDelay", options.maxRestartDelay);
     if (options.onError !== undefined) {
       this.#onError = checkFunction("onError", options.onError);
     }

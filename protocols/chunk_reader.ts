@@ -6,7 +6,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { checkBytes, checkInteger, optional } from "../internal/validate.ts";
+import { checkBytes, checkInteger } from "../internal/validate.ts";
 import { DelimiterFinder } from "./delimiter_finder.ts";
 
 /** Options of a `ChunkReader`. */
@@ -86,13 +86,13 @@ export class ChunkReader {
    */
   constructor(options: ChunkReaderOptions = {}) {
     this.#finder = new DelimiterFinder(
-      optional(options.delimiter, CRLF, (v) => checkBytes("delimiter", v)),
+      options.delimiter === undefined
+        ? CRLF
+        : checkBytes("delimiter", options.delimiter),
     );
-    this.#maxLineLength = optional(
-      options.maxLineLength,
-      65536,
-      (v) => checkInteger("maxLineLength", v, 0, Infinity),
-    );
+    this.#maxLineLength = options.maxLineLength === undefined
+      ? 65536
+      : checkInteger("maxLineLength", options.maxLineLength, 0, Infinity);
   }
 
   /** The number of bytes buffered and not yet read. */

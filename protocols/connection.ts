@@ -197,22 +197,19 @@ export class Connection
   constructor(options: ConnectionOptions = {}) {
     super(CONNECTION_EVENTS);
     checkObject("options", options);
-    this.session = optional(
-      options.session,
-      1,
-      (v) => checkInteger("session", v, 1),
-    );
+    this.session = options.session === undefined
+      ? 1
+      : checkInteger("session", options.session, 1);
     this.producer = optional(options.producer, undefined, checkProducer);
-    this.#consumerFactory = optional(
-      options.consumerFactory,
-      undefined,
-      (v) => checkFunction<ConsumerFactory>("consumerFactory", v),
-    );
-    this.idleTimeout = optional(
-      options.idleTimeout,
-      0,
-      (v) => checkDuration("idleTimeout", v),
-    );
+    this.#consumerFactory = options.consumerFactory === undefined
+      ? undefined
+      : checkFunction<ConsumerFactory>(
+        "consumerFactory",
+        options.consumerFactory,
+      );
+    this.idleTimeout = options.idleTimeout === undefined
+      ? 0
+      : checkDuration("idleTimeout", options.idleTimeout);
   }
 
   /** The transport, once connected. */

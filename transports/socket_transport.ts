@@ -12,7 +12,6 @@ import {
   checkFunction,
   checkInteger,
   checkObject,
-  optional,
 } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
 import { asError, ioError, isClosedByUs } from "./_errors.ts";
@@ -201,16 +200,12 @@ function resolveLimits(
   value: unknown,
 ): Required<WriteBufferLimits> {
   const limits = checkObject<WriteBufferLimits>(name, value);
-  const low = optional(
-    limits.low,
-    undefined,
-    (v) => checkInteger(`${name}.low`, v, 0),
-  );
-  const high = optional(
-    limits.high,
-    low === undefined ? DEFAULT_HIGH : 4 * low,
-    (v) => checkInteger(`${name}.high`, v, 0),
-  );
+  const low = limits.low === undefined
+    ? undefined
+    : checkInteger(`${name}.low`, limits.low, 0);
+  const high = limits.high === undefined
+    ? low === undefined ? DEFAULT_HIGH : 4 * low
+    : checkInteger(`${name}.high`, limits.high, 0);
   const resolvedLow = low ?? Math.floor(high / 4);
   if (resolvedLow > high) {
     throw new RangeError(

@@ -6,7 +6,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { checkInteger, checkObject, optional } from "../internal/validate.ts";
+import { checkInteger, checkObject } from "../internal/validate.ts";
 import { formatAddress } from "./format_address.ts";
 import type { ProtocolInterface } from "./protocol_interface.ts";
 import type { SocketTransport } from "./socket_transport.ts";
@@ -137,11 +137,9 @@ export class StreamProtocol implements ProtocolInterface {
    */
   constructor(options: StreamProtocolOptions = {}) {
     checkObject("options", options);
-    const highWaterMark = optional(
-      options.readableHighWaterMark,
-      DEFAULT_READABLE_HIGH_WATER_MARK,
-      (v) => checkInteger("readableHighWaterMark", v, 1),
-    );
+    const highWaterMark = options.readableHighWaterMark === undefined
+      ? DEFAULT_READABLE_HIGH_WATER_MARK
+      : checkInteger("readableHighWaterMark", options.readableHighWaterMark, 1);
     this.readable = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#readable = controller;

@@ -254,7 +254,10 @@ export abstract class Transport<
       // Already closed by Deno; nothing to release.
     }
     const lost = () => this.#connectionLost(error);
-    Promise.all([this.#readLoop, pending]).then(lost, lost);
+    const loop = this.#readLoop ?? Promise.resolve();
+    // A plain close has nothing else pending: no Promise.all to build.
+    (pending === undefined ? loop : Promise.all([loop, pending]))
+      .then(lost, lost);
   }
 
   /** Calls `connectionMade`, then starts reading; only the first call. */
