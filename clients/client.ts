@@ -35,7 +35,7 @@ import {
   kCorked,
   kWatch,
 } from "../protocols/_internal.ts";
-import type { EventCallback } from "../protocols/events.ts";
+import type { EventCallback, EventNames } from "../protocols/events.ts";
 import type {
   ConsumerFactory,
   ProtocolConsumer,
@@ -177,6 +177,11 @@ export interface ReconnectOptions {
 }
 
 const DISCARD = { discard: true } as const;
+
+const CLIENT_EVENT_NAMES: EventNames<ClientEvents, "finish"> = {
+  oneTime: ["finish"],
+  manyTimes: [],
+};
 
 const DEFAULT_RECONNECT: Required<ReconnectOptions> = {
   maxAttempts: 4,
@@ -412,7 +417,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
         idleTimeout: checked.idleTimeout,
         onError: checked.onError,
       },
-      { oneTime: ["finish"], manyTimes: [] },
+      CLIENT_EVENT_NAMES,
     );
     // A copy: options changed after construction, unchecked, are not used.
     this.#options = { ...options };

@@ -130,13 +130,7 @@ export class Producer<
     options: ProducerOptions = {},
     names?: EventNames<E, OneTime>,
   ) {
-    super({
-      oneTime: names?.oneTime ?? [],
-      manyTimes: [
-        ...PRODUCER_HOOKS as Exclude<EventName<E>, OneTime>[],
-        ...names?.manyTimes ?? [],
-      ],
-    });
+    super(withHooks(names) as unknown as EventNames<E, OneTime>);
     checkObject("options", options);
     this.idleTimeout = options.idleTimeout === undefined
       ? 0
@@ -216,4 +210,30 @@ export class Producer<
 /** The default connection factory. */
 function newConnection(options: ConnectionOptions): Connection {
   return new Connection(options);
+}
+
+/** Event names, whatever the events. */
+interface Names {
+  readonly oneTime: readonly string[];
+  readonly manyTimes: readonly string[];
+}
+
+/**
+ * A producer's event names: its own and the hooks. Built once per names
+ * object (a subclass passes a constant), not once per producer.
+ */
+const namesWithHooks = new WeakMap<Names, Names>();
+const NO_NAMES: Names = { oneTime: [], manyTimes: [] };
+
+function withHooks(names: Names | undefined): Names {
+  const own = names ?? NO_NAMES;
+  let merged = namesWithHooks.get(own);
+  if (merged === undefined) {
+    merged = {
+      oneTime: own.oneTime,
+      manyTimes: [...PRODUCER_HOOKS, ...own.manyTimes],
+    };
+    namesWithHooks.set(own, merged);
+  }
+  return merged;
 }

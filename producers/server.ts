@@ -15,6 +15,7 @@ import {
   checkString,
 } from "../internal/validate.ts";
 import type { Connection } from "../protocols/connection.ts";
+import type { EventNames } from "../protocols/events.ts";
 import type { ConsumerFactory } from "../protocols/protocol_consumer.ts";
 import {
   listen,
@@ -43,6 +44,11 @@ import type { ConnectionFactory, ProducerEvents } from "./producer.ts";
 export type ServerEvents = ProducerEvents & {
   start: [owner: Server, data: Server];
   stop: [owner: Server, data: Server];
+};
+
+const SERVER_EVENT_NAMES: EventNames<ServerEvents, "start" | "stop"> = {
+  oneTime: ["start", "stop"],
+  manyTimes: [],
 };
 
 /** Options of a `Server`. */
@@ -195,7 +201,7 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
         idleTimeout: options.idleTimeout ?? 15000,
         onError: options.onError,
       },
-      { oneTime: ["start", "stop"], manyTimes: [] },
+      SERVER_EVENT_NAMES,
     );
     this.#options = options;
     this.name = options.name ?? "server";

@@ -453,7 +453,10 @@ export class EventHandler<
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
     if (!this.#isOneTime(name) || this.#firedAt(name) >= 0) return undefined;
-    (this.#firedUnseen ??= []).push(name, data, error);
+    // Usually the first: an array of exactly three, not a grown one.
+    if (this.#firedUnseen === undefined) {
+      this.#firedUnseen = [name, data, error];
+    } else this.#firedUnseen.push(name, data, error);
     return undefined;
   }
 
