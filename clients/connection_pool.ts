@@ -233,8 +233,15 @@ export class ConnectionPool {
   /** The sum of the slots' loads. */
   #inFlight = 0;
   #opening = 0;
-  /** The connects in progress: `close()` aborts them and waits for them. */
-  #connecting = new Map<AbortController, Promise<unknown>>();
+  /**
+   * Aborts the connects in progress on `close()`: one per pool, made at its
+   * first connect (a connect with a caller's signal follows both).
+   */
+  #closer: AbortController | undefined;
+  /** The connects not yet ended: `close()` waits for them. */
+  #connects = 0;
+  /** Settled once `#connects` is back to 0 after `close()`. */
+  #connectsEnded: PromiseWithResolvers<void> | undefined;
   /**
    * The callers waiting, first in first out, from `#waitersHead`; one that
    * gave up is marked gone and skipped (removal in constant time, with no
@@ -548,17 +555,13 @@ export class ConnectionPool {
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
     this.#saidEmpty = false;
-    // Its own controller, so close() can cancel it whatever the caller's
-    // signal; it follows the caller's signal too.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-    const opening = this.#openWith(controller.signal).finally(() => {
-      signal?.removeEventListener("abort", onAbort);
-      this.#connecting.delete(controller);
-    });
-    this.#connecting.set(controller, opening);
+    // close() cancels it whatever the caller's signal: with no caller's
+    // signal (a client's common case) the pool's own signal is the
+    // connect's, with no controller or listener of its own.
+    const closer = (this.#closer ??= new AbortController()).signal;
+    const opening = signal === undefined
+      ? this.#openWith(closer, undefined)
+      : this.#openFollowing(closer, signal);
     if (this.#pipelining > 1) {
       // Once the caller has it (its await registered first), the waiters
       // behind it share the new connection: their requests are written
@@ -570,34 +573,63 @@ export class ConnectionPool {
     return opening;
   }
 
-  async #openWith(signal: AbortSignal): Promise<Connection> {
-    let connection: Connection;
+  /** A connect cancelled by `close()` or by the caller's `signal`. */
+  #openFollowing(
+    closer: AbortSignal,
+    signal: AbortSignal,
+  ): Promise<Connection> {
+    const controller = new AbortController();
+    const onAbort = () =>
+      controller.abort(signal.aborted ? signal.reason : closer.reason);
+    const detach = () => {
+      signal.removeEventListener("abort", onAbort);
+      closer.removeEventListener("abort", onAbort);
+    };
+    if (signal.aborted || closer.aborted) onAbort();
+    else {
+      signal.addEventListener("abort", onAbort, ONCE);
+      closer.addEventListener("abort", onAbort, ONCE);
+    }
+    return this.#openWith(controller.signal, detach);
+  }
+
+  async #openWith(
+    signal: AbortSignal,
+    detach: (() => void) | undefined,
+  ): Promise<Connection> {
+    this.#connects++;
     try {
-      this.#checkOpen();
-      signal.throwIfAborted();
-      connection = await this.#connect(signal);
-    } catch (error) {
-      this.#opening--;
-      if (!signal.aborted && !this.#hasOpen()) {
-        // Connecting failed, not cut short by its caller: the callers
-        // waiting fail with it now, rather than each opening another
-        // connection in turn to a peer that is gone.
-        this.#failWaiters(error);
+      let connection: Connection;
+      try {
+        this.#checkOpen();
+        signal.throwIfAborted();
+        connection = await this.#connect(signal);
+      } catch (error) {
+        this.#opening--;
+        if (!signal.aborted && !this.#hasOpen()) {
+          // Connecting failed, not cut short by its caller: the callers
+          // waiting fail with it now, rather than each opening another
+          // connection in turn to a peer that is gone.
+          this.#failWaiters(error);
+        }
+        this.#freeSlot();
+        throw error;
       }
-      this.#freeSlot();
-      throw error;
+      this.#opening--;
+      this.#sessions++;
+      if (this.isClosing()) {
+        // Opened as the pool closed (a connect that ignored the signal).
+        connection.close();
+        await connection.closed;
+        this.#checkOpen();
+      }
+      this.#addSlot(connection);
+      connection.closed.then(() => this.#dropIdle(connection));
+      return connection;
+    } finally {
+      detach?.();
+      if (--this.#connects === 0) this.#connectsEnded?.resolve();
     }
-    this.#opening--;
-    this.#sessions++;
-    if (this.isClosing()) {
-      // Opened as the pool closed (a connect that ignored the signal).
-      connection.close();
-      await connection.closed;
-      this.#checkOpen();
-    }
-    this.#addSlot(connection);
-    connection.closed.then(() => this.#dropIdle(connection));
-    return connection;
   }
 
   /** Whether the pool holds an open connection, idle or in use. */
@@ -731,14 +763,13 @@ export class ConnectionPool {
     // stack trace, and a client closed with nothing waiting or in flight (a
     // short-lived client's usual end) should not pay for two. Nor for a
     // Promise.all over one connection.
-    const connecting = this.#connecting.size > 0 ? [...this.#connecting] : [];
-    if (this.#waiting > 0 || connecting.length > 0) {
+    if (this.#waiting > 0 || this.#connects > 0) {
       const error = new ConnectionClosedError(
         `Cannot get a connection to ${this.#key}: the pool was closed`,
       );
       this.#failWaiters(error);
       // Connects in progress (and their retries) end now, with that error.
-      for (const [controller] of connecting) controller.abort(error);
+      this.#closer?.abort(error);
     }
     const closing: Promise<unknown>[] = [];
     for (const connection of this.#idle) {
@@ -757,8 +788,9 @@ export class ConnectionPool {
         closing.push(connection.closed);
       }
     }
-    for (const [, opening] of connecting) {
-      closing.push(opening.catch(noop));
+    if (this.#connects > 0) {
+      this.#connectsEnded = Promise.withResolvers();
+      closing.push(this.#connectsEnded.promise);
     }
     return closing.length === 1
       ? closing[0].then(noop)
@@ -767,6 +799,8 @@ export class ConnectionPool {
 }
 
 function noop(): void {}
+
+const ONCE = { once: true } as const;
 
 /** Checks `release()`'s options; returns whether to discard. */
 function checkReleaseOptions(options: ReleaseOptions): boolean {
