@@ -45,7 +45,7 @@ import {
   Producer,
   type ProducerEvents,
 } from "../producers/producer.ts";
-import { connect, type ConnectOptions } from "../transports/connect.ts";
+import { connect } from "../transports/connect.ts";
 import {
   checkSocketTransportOptions,
   type SocketTransportOptions,
@@ -946,8 +946,19 @@ export class Client extends Producer<ClientEvents, "finish"> {
   async #connect(target: Target, signal?: AbortSignal): Promise<Connection> {
     const reconnect = this.#reconnect;
     for (let retry = 0;; retry++) {
+      // The client's hooks reach its connections (and, through
+      // buildConsumer(), their consumers).
+      const connection = this.buildConnection(++this.#numbered);
       try {
-        return await this.#connectOnce(target, signal);
+        await connect(() => connection, {
+          ...this.#options,
+          ...target.address,
+          tls: target.tls,
+          signal,
+          onError: this.onError,
+        });
+        this.#sessions++;
+        return connection;
       } catch (error) {
         const retriable = reconnect !== false &&
           error instanceof ConnectionRefusedError &&
@@ -956,25 +967,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
       }
       await sleep(backoff(reconnect, retry), signal);
     }
-  }
-
-  async #connectOnce(
-    target: Target,
-    signal?: AbortSignal,
-  ): Promise<Connection> {
-    // The client's hooks reach its connections (and, through
-    // buildConsumer(), their consumers).
-    const connection = this.buildConnection(++this.#numbered);
-    const options: ConnectOptions = {
-      ...this.#options,
-      ...target.address,
-      tls: target.tls,
-      signal,
-      onError: this.onError,
-    };
-    await connect(() => connection, options);
-    this.#sessions++;
-    return connection;
   }
 }
 

@@ -247,20 +247,7 @@ export async function connect<P extends ProtocolInterface>(
   } finally {
     limit.clear();
   }
-  return await start(conn, protocolFactory, options);
-}
-
-/**
- * Drives `conn` with a new protocol, started at once. A factory that throws,
- * or a transport that cannot be built, closes the connection; a
- * `connectionMade` that throws rejects with its error once the transport
- * has closed.
- */
-async function start<P extends ProtocolInterface>(
-  conn: Deno.Conn,
-  protocolFactory: () => P,
-  options: ConnectOptions,
-): Promise<[SocketTransport, P]> {
+  // Not a function of its own: no async frame on every connect's path.
   let protocol: P;
   let transport: SocketTransport;
   try {
