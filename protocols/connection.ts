@@ -159,6 +159,8 @@ export class Connection
   #consumerFactory: ConsumerFactory | undefined;
   /** The idle timer, while armed (never with no idle timeout). */
   #timer: Timer | undefined;
+  /** What the idle timer calls, bound at the first idle wait. */
+  #onIdle: (() => void) | undefined;
   #lastActivity = 0;
   /** The write buffer's size at the last idle check. */
   #unsentSeen = 0;
@@ -637,10 +639,13 @@ export class Connection
     const timeout = this.idleTimeout;
     if (timeout === 0 || timeout === Infinity || this.#lost) return;
     this.#lastActivity = Date.now();
+    // A connection with no idle timeout (the default) carries no closure.
+    this.#onIdle ??= () => this.#idleCheck();
     this.#timer ??= setTimer(this.#onIdle, timeout);
   }
 
-  #onIdle = (): void => {
+  /** The idle timer fired: closes the connection if it has been idle long enough. */
+  #idleCheck(): void {
     this.#timer = undefined;
     if (this.#lost) return;
     let inFlight: boolean;
@@ -654,7 +659,7 @@ export class Connection
     if (inFlight) {
       // Not idle: look again later. Finishing the request counts idle time
       // from its end.
-      this.#timer = setTimer(this.#onIdle, this.idleTimeout);
+      this.#timer = setTimer(this.#onIdle!, this.idleTimeout);
       return;
     }
     // A peer reading an answer that is still draining is not idle: the
@@ -679,9 +684,9 @@ export class Connection
         ),
       );
     } else {
-      this.#timer = setTimer(this.#onIdle, this.idleTimeout - idle);
+      this.#timer = setTimer(this.#onIdle!, this.idleTimeout - idle);
     }
-  };
+  }
 }
 
 function checkProducer(value: unknown): ProducerInterface {
