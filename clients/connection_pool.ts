@@ -18,6 +18,7 @@ import {
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { reportError } from "../internal/report.ts";
 import type { Connection } from "../protocols/connection.ts";
+import { kWatchClosed } from "../protocols/_internal.ts";
 
 /** Options of a `ConnectionPool`. */
 export interface ConnectionPoolOptions {
@@ -240,6 +241,8 @@ export class ConnectionPool {
   #closer: AbortController | undefined;
   /** The connects not yet ended: `close()` waits for them. */
   #connects = 0;
+  /** Told when a connection of this pool has closed: drops it if idle. */
+  #closedWatcher: { connectionClosed(connection: unknown): void } | undefined;
   /** Settled once `#connects` is back to 0 after `close()`. */
   #connectsEnded: PromiseWithResolvers<void> | undefined;
   /**
@@ -624,7 +627,11 @@ export class ConnectionPool {
         this.#checkOpen();
       }
       this.#addSlot(connection);
-      connection.closed.then(() => this.#dropIdle(connection));
+      connection[kWatchClosed](
+        this.#closedWatcher ??= {
+          connectionClosed: (closed) => this.#dropIdle(closed as Connection),
+        },
+      );
       return connection;
     } finally {
       detach?.();

@@ -47,3 +47,9 @@ export const kCork: unique symbol = Symbol("pulsar.cork");
  * end of this turn (what was written in it has not reached the socket).
  */
 export const kCorked: unique symbol = Symbol("pulsar.corked");
+
+/**
+ * Key of `Connection`'s method that sets the one watcher it tells once it
+ * has closed (its pool): no promise and closure per pooled connection.
+ */
+export const kWatchClosed: unique symbol = Symbol("pulsar.watchClosed");

@@ -32,6 +32,7 @@ import {
   kFinished,
   kReceived,
   kReport,
+  kWatchClosed,
 } from "./_internal.ts";
 import { EventHandler } from "./events.ts";
 import type { ProducerInterface } from "./producer_interface.ts";
@@ -187,6 +188,7 @@ export class Connection
   #held: Uint8Array | undefined;
   /** Made on first use of `closed`: most connections are never awaited. */
   #closed: PromiseWithResolvers<void> | undefined;
+  #closedWatcher: { connectionClosed(connection: unknown): void } | undefined;
 
   /**
    * Builds a connection, to be given to a transport.
@@ -398,7 +400,25 @@ export class Connection
     }
     this.producer?.forgetConnection?.(this);
     this.fireEvent("connectionLost", error);
+    // Its pool learns first: once `closed` settles, the pool holds it no
+    // more.
+    const watcher = this.#closedWatcher;
+    this.#closedWatcher = undefined;
+    watcher?.connectionClosed(this);
     this.#closed?.resolve();
+  }
+
+  /**
+   * Sets the one watcher told once this connection has closed, before
+   * `closed` settles: its pool. Told at once if it has closed already.
+   *
+   * @param watcher The watcher.
+   */
+  [kWatchClosed](
+    watcher: { connectionClosed(connection: unknown): void },
+  ): void {
+    if (this.#lost) watcher.connectionClosed(this);
+    else this.#closedWatcher = watcher;
   }
 
   /**

@@ -355,10 +355,10 @@ export class EventHandler<
 > {
   #names: EventNames<E, OneTime>;
   #events: Map<string, AnyEvent<unknown, unknown>> | undefined;
-  // One-time events that fired before anyone asked for their object, as
-  // flat triples (name, data, error): one small array per object, allocated
-  // only when such an event fires (a consumer's preRequest, say).
-  #firedUnseen: unknown[] | undefined;
+  // One-time events that fired before anyone asked for their object: a
+  // short list of small records, made only when such an event fires (a
+  // consumer's preRequest, say).
+  #firedUnseen: Fired | undefined;
   /** Whether any many-times event object exists (copies skip otherwise). */
   #hasManyTimes = false;
 
@@ -390,11 +390,8 @@ export class EventHandler<
       const report = (report: ErrorReport): void => this.reportError(report);
       if (this.#isOneTime(name)) {
         event = new OneTimeEvent<unknown, unknown>(this, name, report);
-        const at = this.#firedAt(name);
-        if (at >= 0) {
-          const fired = this.#firedUnseen!;
-          event.fire(fired[at + 1], fired[at + 2]);
-        }
+        const fired = this.#fired(name);
+        if (fired !== undefined) event.fire(fired.data, fired.error);
       } else if (this.#has(name)) {
         event = new ManyTimesEvent<unknown, unknown>(this, name, report);
         this.#hasManyTimes = true;
@@ -452,11 +449,10 @@ export class EventHandler<
     const event = this.#events?.get(name);
     if (event !== undefined) return event.fire(data, error);
     // A one-time event must remember that it fired, even with no handler.
-    if (!this.#isOneTime(name) || this.#firedAt(name) >= 0) return undefined;
-    // Usually the first: an array of exactly three, not a grown one.
-    if (this.#firedUnseen === undefined) {
-      this.#firedUnseen = [name, data, error];
-    } else this.#firedUnseen.push(name, data, error);
+    if (!this.#isOneTime(name) || this.#fired(name) !== undefined) {
+      return undefined;
+    }
+    this.#firedUnseen = { name, data, error, next: this.#firedUnseen };
     return undefined;
   }
 
@@ -497,12 +493,11 @@ export class EventHandler<
     reportTo(undefined, report);
   }
 
-  /** Where `name` stands in `#firedUnseen`, or -1. */
-  #firedAt(name: string): number {
-    const fired = this.#firedUnseen;
-    if (fired === undefined) return -1;
-    for (let i = 0; i < fired.length; i += 3) if (fired[i] === name) return i;
-    return -1;
+  /** How one-time event `name` fired, if it fired unseen. */
+  #fired(name: string): Fired | undefined {
+    let fired = this.#firedUnseen;
+    while (fired !== undefined && fired.name !== name) fired = fired.next;
+    return fired;
   }
 
   #isOneTime(name: string): boolean {
@@ -513,4 +508,12 @@ export class EventHandler<
     return this.#isOneTime(name) ||
       (this.#names.manyTimes as readonly string[]).includes(name);
   }
+}
+
+/** A one-time event that fired before anyone asked for its object. */
+interface Fired {
+  readonly name: string;
+  readonly data: unknown;
+  readonly error: unknown;
+  readonly next: Fired | undefined;
 }
