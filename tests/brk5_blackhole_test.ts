@@ -134,8 +134,10 @@ Deno.test("brk5 one signal shared by many sequential requests: no listener piles
     await client.request(`m${i}`, { signal: ac.signal });
   }
   await Promise.all(
-    Array.from({ length: 50 }, (_, i) =>
-      client.request(`p${i}`, { signal: ac.signal })),
+    Array.from(
+      { length: 50 },
+      (_, i) => client.request(`p${i}`, { signal: ac.signal }),
+    ),
   );
   // Wait a turn for the corked-abort cleanup microtasks.
   await new Promise((r) => setTimeout(r, 0));

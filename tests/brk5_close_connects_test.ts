@@ -11,7 +11,7 @@ import {
 } from "@std/assert";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
-import { Connection } from "../protocols/connection.ts";
+import type { Connection } from "../protocols/connection.ts";
 import { bounded, waitFor } from "./_helpers.ts";
 import {
   connectTo,
