@@ -266,3 +266,53 @@ Deno.test("brk5 Client: onEmpty drops a pool whose connect failed; the next requ
   assertInstanceOf(await b, ConnectionClosedError);
   await client.close();
 });
+
+Deno.test("brk5 pipelined Client (poolSize 1, pipelining 4): close() during the reconnect sleep fails every stacked request with ConnectionClosedError", async () => {
+  const port = refusedPort();
+  const client = new TestClient({ port }, {
+    reconnect: SLOW_RECONNECT,
+    poolSize: 1,
+    pipelining: 4,
+  });
+  const ac = new AbortController();
+  const all = [
+    settle(client.request("a")),
+    settle(client.request("b", { signal: ac.signal })),
+    settle(client.request("c", { timeout: 5000 })),
+    settle(client.request("d")),
+    settle(client.request("e", { signal: ac.signal, timeout: 5000 })),
+    settle(client.request("f")),
+  ];
+  await new Promise((r) => setTimeout(r, 50));
+  await bounded(client.close(), 2000, "close");
+  for (const r of all) {
+    assertInstanceOf(await bounded(r, 1000, "request"), ConnectionClosedError);
+  }
+});
+
+Deno.test("brk5 pipelined Client against a live server: close() right after the connect started, with stacked requests, leaves nothing behind", async () => {
+  const { startEchoServer } = await import("./_fixtures.ts");
+  const server = await startEchoServer();
+  for (let round = 0; round < 20; round++) {
+    const client = new TestClient({ port: server.port }, {
+      poolSize: 1,
+      pipelining: 3,
+    });
+    const all = [
+      settle(client.request("a")),
+      settle(client.request("b", { signal: new AbortController().signal })),
+      settle(client.request("c", { timeout: 5000 })),
+    ];
+    // Close at a different point of the connect each round.
+    for (let i = 0; i < round; i++) await Promise.resolve();
+    await bounded(client.close(), 2000, "close");
+    for (const r of all) {
+      const out = await bounded(r, 1000, "request");
+      assert(
+        out instanceof ConnectionClosedError || out instanceof Uint8Array,
+        `round ${round}: ${out}`,
+      );
+    }
+  }
+  await server.close();
+});
