@@ -946,10 +946,10 @@ export class Client extends Producer<ClientEvents, "finish"> {
   async #connect(target: Target, signal?: AbortSignal): Promise<Connection> {
     const reconnect = this.#reconnect;
     for (let retry = 0;; retry++) {
-      // The client's hooks reach its connections (and, through
-      // buildConsumer(), their consumers).
-      const connection = this.buildConnection(++this.#numbered);
       try {
+        // The client's hooks reach its connections (and, through
+        // buildConsumer(), their consumers).
+        const connection = this.buildConnection(++this.#numbered);
         await connect(() => connection, {
           ...this.#options,
           ...target.address,

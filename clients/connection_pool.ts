@@ -235,10 +235,10 @@ export class ConnectionPool {
   #inFlight = 0;
   #opening = 0;
   /**
-   * Aborts the connects in progress on `close()`: one per pool, made at its
-   * first connect (a connect with a caller's signal follows both).
+   * The controllers of the connects in progress: `close()` aborts them. A
+   * list, not a Map: a pool usually has one connect at a time.
    */
-  #closer: AbortController | undefined;
+  #controllers: AbortController[] = [];
   /** The connects not yet ended: `close()` waits for them. */
   #connects = 0;
   /** Told when a connection of this pool has closed: drops it if idle. */
@@ -455,7 +455,16 @@ export class ConnectionPool {
    * connection has closed.
    */
   close(): Promise<void> {
-    return this.#closing ??= this.#close();
+    if (this.#closing === undefined) {
+      try {
+        this.#closing = this.#close();
+      } catch (error) {
+        // A connection's close() or abort() threw: the pool is closed all
+        // the same, and the promise rejects with it.
+        this.#closing = Promise.reject(error);
+      }
+    }
+    return this.#closing;
   }
 
   /**
@@ -558,13 +567,23 @@ export class ConnectionPool {
 
   #open(signal: AbortSignal | undefined): Promise<Connection> {
     this.#saidEmpty = false;
-    // close() cancels it whatever the caller's signal: with no caller's
-    // signal (a client's common case) the pool's own signal is the
-    // connect's, with no controller or listener of its own.
-    const closer = (this.#closer ??= new AbortController()).signal;
-    const opening = signal === undefined
-      ? this.#openWith(closer, undefined)
-      : this.#openFollowing(closer, signal);
+    // Its own controller, so close() can cancel it whatever the caller's
+    // signal; it follows the caller's signal too. Each connect has its own:
+    // the signal a connect was given never aborts once it has ended.
+    const controller = new AbortController();
+    // Usually the only one: a list of one, not a grown array.
+    if (this.#controllers.length === 0) this.#controllers = [controller];
+    else this.#controllers.push(controller);
+    let detach: (() => void) | undefined;
+    if (signal !== undefined) {
+      const onAbort = () => controller.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener("abort", onAbort, ONCE);
+        detach = () => signal.removeEventListener("abort", onAbort);
+      }
+    }
+    const opening = this.#openWith(controller, detach);
     if (this.#pipelining > 1) {
       // Once the caller has it (its await registered first), the waiters
       // behind it share the new connection: their requests are written
@@ -576,30 +595,11 @@ export class ConnectionPool {
     return opening;
   }
 
-  /** A connect cancelled by `close()` or by the caller's `signal`. */
-  #openFollowing(
-    closer: AbortSignal,
-    signal: AbortSignal,
-  ): Promise<Connection> {
-    const controller = new AbortController();
-    const onAbort = () =>
-      controller.abort(signal.aborted ? signal.reason : closer.reason);
-    const detach = () => {
-      signal.removeEventListener("abort", onAbort);
-      closer.removeEventListener("abort", onAbort);
-    };
-    if (signal.aborted || closer.aborted) onAbort();
-    else {
-      signal.addEventListener("abort", onAbort, ONCE);
-      closer.addEventListener("abort", onAbort, ONCE);
-    }
-    return this.#openWith(controller.signal, detach);
-  }
-
   async #openWith(
-    signal: AbortSignal,
+    controller: AbortController,
     detach: (() => void) | undefined,
   ): Promise<Connection> {
+    const signal = controller.signal;
     this.#connects++;
     try {
       let connection: Connection;
@@ -635,6 +635,10 @@ export class ConnectionPool {
       return connection;
     } finally {
       detach?.();
+      const controllers = this.#controllers;
+      const at = controllers.indexOf(controller);
+      controllers[at] = controllers[controllers.length - 1];
+      controllers.pop();
       if (--this.#connects === 0) this.#connectsEnded?.resolve();
     }
   }
@@ -776,7 +780,7 @@ export class ConnectionPool {
       );
       this.#failWaiters(error);
       // Connects in progress (and their retries) end now, with that error.
-      this.#closer?.abort(error);
+      for (const controller of [...this.#controllers]) controller.abort(error);
     }
     const closing: Promise<unknown>[] = [];
     for (const connection of this.#idle) {

@@ -1,14 +1,15 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Breaker brk5: what ConnectionPool's `connect` sees of its signal, and
-// close() when a connection's close() throws. Both pass on main (e74ee8c)
-// and fail on mem (2858e08).
+// What ConnectionPool's `connect` sees of its signal (each connect its own,
+// never aborted once it has ended), and close() when a connection's close()
+// throws. Regressions of an allocation cut (one signal per pool) that
+// failed before their fix.
 import { assert, assertEquals } from "@std/assert";
 import { ConnectionPool } from "../clients/connection_pool.ts";
 import { Connection } from "../protocols/connection.ts";
 import { connect } from "../transports/connect.ts";
 import { keepingListener } from "./_fixtures.ts";
 
-Deno.test("brk5 ConnectionPool: the signal a finished connect was given never aborts later (close() with another connect in progress)", async () => {
+Deno.test("ConnectionPool: the signal a finished connect was given never aborts later (close() with another connect in progress)", async () => {
   await using server = keepingListener();
   const signals: AbortSignal[] = [];
   let n = 0;
@@ -46,7 +47,7 @@ Deno.test("brk5 ConnectionPool: the signal a finished connect was given never ab
   );
 });
 
-Deno.test("brk5 ConnectionPool: listeners a connect leaves on its signal do not pile up on one pool-wide signal", async () => {
+Deno.test("ConnectionPool: listeners a connect leaves on its signal do not pile up on one pool-wide signal", async () => {
   await using server = keepingListener();
   const signals = new Set<AbortSignal>();
   const pool = new ConnectionPool({
@@ -81,7 +82,7 @@ class ThrowingClose extends Connection {
   }
 }
 
-Deno.test("brk5 ConnectionPool.close() with an idle connection whose close() throws returns a rejected promise and marks the pool closing", async () => {
+Deno.test("ConnectionPool.close() with an idle connection whose close() throws returns a rejected promise and marks the pool closing", async () => {
   await using server = keepingListener();
   const pool = new ConnectionPool({
     connect: async (signal) => {

@@ -1,5 +1,5 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Breaker brk5: close() of a Client or ConnectionPool while connects are in
+// Closing a Client or ConnectionPool while connects are in
 // progress (refused with backoff, stalled, ignoring the signal), with and
 // without per-request signals and timeouts.
 import {
@@ -35,7 +35,7 @@ async function settle<T>(p: Promise<T>): Promise<unknown> {
   }
 }
 
-Deno.test("brk5 Client.close() during the reconnect sleep fails the request (no signal) with ConnectionClosedError and ends at once", async () => {
+Deno.test("Client.close() during the reconnect sleep fails the request (no signal) with ConnectionClosedError and ends at once", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, { reconnect: SLOW_RECONNECT });
   const req = settle(client.request("x"));
@@ -51,7 +51,7 @@ Deno.test("brk5 Client.close() during the reconnect sleep fails the request (no 
   assert(client.isClosing());
 });
 
-Deno.test("brk5 Client.close() during the reconnect sleep fails a request with a signal (no timeout) with ConnectionClosedError", async () => {
+Deno.test("Client.close() during the reconnect sleep fails a request with a signal (no timeout) with ConnectionClosedError", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, { reconnect: SLOW_RECONNECT });
   const ac = new AbortController();
@@ -63,7 +63,7 @@ Deno.test("brk5 Client.close() during the reconnect sleep fails a request with a
   ac.abort(); // after the fact: nothing left to abort
 });
 
-Deno.test("brk5 Client.close() during the reconnect sleep fails a request with a timeout with ConnectionClosedError", async () => {
+Deno.test("Client.close() during the reconnect sleep fails a request with a timeout with ConnectionClosedError", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, { reconnect: SLOW_RECONNECT });
   const req = settle(client.request("x", { timeout: 5000 }));
@@ -73,7 +73,7 @@ Deno.test("brk5 Client.close() during the reconnect sleep fails a request with a
   assertInstanceOf(error, ConnectionClosedError);
 });
 
-Deno.test("brk5 a request's signal aborting during reconnect sleep fails only it; a signal-less request sharing the pool goes on and close() ends it", async () => {
+Deno.test("a request's signal aborting during reconnect sleep fails only it; a signal-less request sharing the pool goes on and close() ends it", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, {
     reconnect: SLOW_RECONNECT,
@@ -95,7 +95,7 @@ Deno.test("brk5 a request's signal aborting during reconnect sleep fails only it
   assertInstanceOf(await bounded(b, 2000, "b"), ConnectionClosedError);
 });
 
-Deno.test("brk5 Client.close() with two pools, both reconnecting, ends both", async () => {
+Deno.test("Client.close() with two pools, both reconnecting, ends both", async () => {
   const p1 = refusedPort();
   const p2 = refusedPort();
   const client = new TestClient({ port: p1 }, { reconnect: SLOW_RECONNECT });
@@ -122,7 +122,7 @@ function stalled(signal?: AbortSignal): Promise<Connection> {
   });
 }
 
-Deno.test("brk5 ConnectionPool.close() aborts stalled connects with and without caller signals, and twice returns one promise", async () => {
+Deno.test("ConnectionPool.close() aborts stalled connects with and without caller signals, and twice returns one promise", async () => {
   const seen: AbortSignal[] = [];
   const pool = new ConnectionPool({
     poolSize: 3,
@@ -148,7 +148,7 @@ Deno.test("brk5 ConnectionPool.close() aborts stalled connects with and without 
   assertEquals(ac.signal.aborted, false);
 });
 
-Deno.test("brk5 ConnectionPool: a caller's signal aborting its stalled connect leaves the other connects running", async () => {
+Deno.test("ConnectionPool: a caller's signal aborting its stalled connect leaves the other connects running", async () => {
   const seen: AbortSignal[] = [];
   const pool = new ConnectionPool({
     poolSize: 3,
@@ -170,7 +170,7 @@ Deno.test("brk5 ConnectionPool: a caller's signal aborting its stalled connect l
   assertInstanceOf(await c, ConnectionClosedError);
 });
 
-Deno.test("brk5 ConnectionPool with a connect that ignores the signal and resolves late: close() waits for it, closes it, and the caller gets ConnectionClosedError", async () => {
+Deno.test("ConnectionPool with a connect that ignores the signal and resolves late: close() waits for it, closes it, and the caller gets ConnectionClosedError", async () => {
   const server = keepingListener();
   const late = Promise.withResolvers<void>();
   const made: Connection[] = [];
@@ -198,7 +198,7 @@ Deno.test("brk5 ConnectionPool with a connect that ignores the signal and resolv
   await server[Symbol.asyncDispose]();
 });
 
-Deno.test("brk5 ConnectionPool whose connect throws synchronously: acquire rejects, close() settles", async () => {
+Deno.test("ConnectionPool whose connect throws synchronously: acquire rejects, close() settles", async () => {
   const boom = new Error("sync throw");
   const pool = new ConnectionPool({
     connect: () => {
@@ -213,7 +213,7 @@ Deno.test("brk5 ConnectionPool whose connect throws synchronously: acquire rejec
   await bounded(pool.close(), 1000, "close");
 });
 
-Deno.test("brk5 ConnectionPool: acquireTimeout on a waiter behind a stalled connect times out, the connect keeps going, close() ends it", async () => {
+Deno.test("ConnectionPool: acquireTimeout on a waiter behind a stalled connect times out, the connect keeps going, close() ends it", async () => {
   const pool = new ConnectionPool({
     poolSize: 1,
     acquireTimeout: 50,
@@ -226,7 +226,7 @@ Deno.test("brk5 ConnectionPool: acquireTimeout on a waiter behind a stalled conn
   assertInstanceOf(await a, ConnectionClosedError);
 });
 
-Deno.test("brk5 ConnectionPool: a waiter with a signal gets the slot a failed connect frees; its connect follows its signal", async () => {
+Deno.test("ConnectionPool: a waiter with a signal gets the slot a failed connect frees; its connect follows its signal", async () => {
   let n = 0;
   const seen: AbortSignal[] = [];
   const gate = Promise.withResolvers<void>();
@@ -254,7 +254,7 @@ Deno.test("brk5 ConnectionPool: a waiter with a signal gets the slot a failed co
   await pool.close();
 });
 
-Deno.test("brk5 Client: onEmpty drops a pool whose connect failed; the next request makes a new pool and close() ends its connect", async () => {
+Deno.test("Client: onEmpty drops a pool whose connect failed; the next request makes a new pool and close() ends its connect", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, { reconnect: false });
   await assertRejects(() => client.request("a"));
@@ -267,7 +267,7 @@ Deno.test("brk5 Client: onEmpty drops a pool whose connect failed; the next requ
   await client.close();
 });
 
-Deno.test("brk5 pipelined Client (poolSize 1, pipelining 4): close() during the reconnect sleep fails every stacked request with ConnectionClosedError", async () => {
+Deno.test("pipelined Client (poolSize 1, pipelining 4): close() during the reconnect sleep fails every stacked request with ConnectionClosedError", async () => {
   const port = refusedPort();
   const client = new TestClient({ port }, {
     reconnect: SLOW_RECONNECT,
@@ -290,7 +290,7 @@ Deno.test("brk5 pipelined Client (poolSize 1, pipelining 4): close() during the 
   }
 });
 
-Deno.test("brk5 pipelined Client against a live server: close() right after the connect started, with stacked requests, leaves nothing behind", async () => {
+Deno.test("pipelined Client against a live server: close() right after the connect started, with stacked requests, leaves nothing behind", async () => {
   const { startEchoServer } = await import("./_fixtures.ts");
   const server = await startEchoServer();
   for (let round = 0; round < 20; round++) {

@@ -1,5 +1,5 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Breaker brk5: connect() (start() inlined) with factories and callbacks
+// connect() with factories and callbacks
 // that throw; transport close ordering; a Client whose connectionFactory
 // throws.
 import {
@@ -17,7 +17,7 @@ import type { SocketTransport } from "../transports/socket_transport.ts";
 import { Recorder } from "./_helpers.ts";
 import { keepingListener, startEchoServer, TestClient } from "./_fixtures.ts";
 
-Deno.test("brk5 connect() with a protocol factory that throws rejects with its error and leaves no socket", async () => {
+Deno.test("connect() with a protocol factory that throws rejects with its error and leaves no socket", async () => {
   await using server = keepingListener();
   const boom = new Error("factory");
   const error = await assertRejects(() =>
@@ -28,7 +28,7 @@ Deno.test("brk5 connect() with a protocol factory that throws rejects with its e
   assertStrictEquals(error, boom);
 });
 
-Deno.test("brk5 connect() whose connectionMade throws rejects with its error once the transport closed; connectionLost ran", async () => {
+Deno.test("connect() whose connectionMade throws rejects with its error once the transport closed; connectionLost ran", async () => {
   await using server = keepingListener();
   const boom = new Error("made");
   let lost = false;
@@ -51,7 +51,7 @@ Deno.test("brk5 connect() whose connectionMade throws rejects with its error onc
   assert(lost, "connectionLost had not run when connect() rejected");
 });
 
-Deno.test("brk5 SocketTransport: connectionLost runs after the read loop's last callback, and closed settles after connectionLost (peer sends then closes; we close; we abort)", async () => {
+Deno.test("SocketTransport: connectionLost runs after the read loop's last callback, and closed settles after connectionLost (peer sends then closes; we close; we abort)", async () => {
   for (const how of ["peer", "close", "abort"] as const) {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const accepted = listener.accept();
@@ -80,7 +80,7 @@ Deno.test("brk5 SocketTransport: connectionLost runs after the read loop's last 
   }
 });
 
-Deno.test("brk5 Client whose connectionFactory throws: the request rejects with its error, nothing leaks, the client still closes", async () => {
+Deno.test("Client whose connectionFactory throws: the request rejects with its error, nothing leaks, the client still closes", async () => {
   const server = await startEchoServer();
   const boom = new Error("no connection for you");
   const client = new TestClient({ port: server.port }, {
@@ -97,7 +97,7 @@ Deno.test("brk5 Client whose connectionFactory throws: the request rejects with 
   await server.close();
 });
 
-Deno.test("brk5 Client whose connectionFactory throws ConnectionRefusedError once: retried with backoff, as a refused connect is", async () => {
+Deno.test("Client whose connectionFactory throws ConnectionRefusedError once: retried with backoff, as a refused connect is", async () => {
   const server = await startEchoServer();
   let calls = 0;
   const client = new TestClient({ port: server.port }, {

@@ -1,5 +1,5 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Breaker brk5: one-time events fired before anyone listened, producers
+// One-time events fired before anyone listened, producers
 // sharing event names, and idle-timeout re-arming.
 import {
   assert,
@@ -12,7 +12,7 @@ import type { EventNames } from "../protocols/events.ts";
 import { waitFor } from "./_helpers.ts";
 import { startEchoServer, TestClient } from "./_fixtures.ts";
 
-Deno.test("brk5 Server remembers start and stop fired unseen (the second after the three-slot array); binding then throws, waiters resolve", async () => {
+Deno.test("Server remembers start and stop fired unseen (the second after the three-slot array); binding then throws, waiters resolve", async () => {
   const server = await startEchoServer();
   await server.close();
   assert(server.event("start").fired);
@@ -22,7 +22,7 @@ Deno.test("brk5 Server remembers start and stop fired unseen (the second after t
   assertThrows(() => server.bindEvent("stop", () => {}));
 });
 
-Deno.test("brk5 Client finish fired unseen is remembered; a second client's events are its own", async () => {
+Deno.test("Client finish fired unseen is remembered; a second client's events are its own", async () => {
   const server = await startEchoServer();
   const a = new TestClient({ port: server.port });
   const b = new TestClient({ port: server.port });
@@ -60,7 +60,7 @@ class MyProducer extends Producer<MyEvents, "ready"> {
   }
 }
 
-Deno.test("brk5 Producer subclasses with their own event names: constant or fresh names object, one-time fired unseen, hooks included", () => {
+Deno.test("Producer subclasses with their own event names: constant or fresh names object, one-time fired unseen, hooks included", () => {
   const p1 = new MyProducer();
   const p2 = new MyProducer();
   const p3 = new MyProducer({ oneTime: ["ready"], manyTimes: ["tick"] });
@@ -85,7 +85,7 @@ Deno.test("brk5 Producer subclasses with their own event names: constant or fres
   assertNotStrictEquals(plain.eventNames, p1.eventNames);
 });
 
-Deno.test("brk5 Client idleTimeout: requests spaced under the timeout keep one connection (the idle timer re-arms); idle past it closes it", async () => {
+Deno.test("Client idleTimeout: requests spaced under the timeout keep one connection (the idle timer re-arms); idle past it closes it", async () => {
   const server = await startEchoServer({ idleTimeout: 0 });
   const client = new TestClient({ port: server.port }, { idleTimeout: 150 });
   for (let i = 0; i < 5; i++) {
@@ -101,7 +101,7 @@ Deno.test("brk5 Client idleTimeout: requests spaced under the timeout keep one c
   await server.close();
 });
 
-Deno.test("brk5 Server idleTimeout closes a keep-alive client's idle connection, re-armed after each request", async () => {
+Deno.test("Server idleTimeout closes a keep-alive client's idle connection, re-armed after each request", async () => {
   const server = await startEchoServer({ idleTimeout: 150 });
   const client = new TestClient({ port: server.port });
   for (let i = 0; i < 5; i++) {

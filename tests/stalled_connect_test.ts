@@ -1,5 +1,5 @@
 // Copyright 2026 the pulsar for Deno authors. MIT license.
-// Breaker brk5: connects that stall (a listener whose accept backlog is
+// Connects that stall (a listener whose accept backlog is
 // full drops the SYN) cancelled by close(), by a request's signal, by a
 // timeout; and a signal shared by many requests.
 import { assert, assertInstanceOf, assertStrictEquals } from "@std/assert";
@@ -47,7 +47,7 @@ async function settle<T>(p: Promise<T>): Promise<unknown> {
   }
 }
 
-Deno.test("brk5 stalled connects (full backlog): Client.close() ends requests with and without signal/timeout at once, leaving no op", async () => {
+Deno.test("stalled connects (full backlog): Client.close() ends requests with and without signal/timeout at once, leaving no op", async () => {
   await using hole = await fullBacklog();
   const client = new TestClient({ port: hole.port }, { poolSize: 4 });
   const ac = new AbortController();
@@ -65,7 +65,7 @@ Deno.test("brk5 stalled connects (full backlog): Client.close() ends requests wi
   assert(performance.now() - t0 < 1000);
 });
 
-Deno.test("brk5 stalled connect (full backlog): a request's signal cancels its own connect only; timeout gives TimeoutError", async () => {
+Deno.test("stalled connect (full backlog): a request's signal cancels its own connect only; timeout gives TimeoutError", async () => {
   await using hole = await fullBacklog();
   const client = new TestClient({ port: hole.port }, { poolSize: 3 });
   const ac = new AbortController();
@@ -81,7 +81,7 @@ Deno.test("brk5 stalled connect (full backlog): a request's signal cancels its o
   assertInstanceOf(await a, ConnectionClosedError);
 });
 
-Deno.test("brk5 stalled connect (full backlog): connect() with a signal and no connectTimeout is cancelled by the signal; with connectTimeout it times out", async () => {
+Deno.test("stalled connect (full backlog): connect() with a signal and no connectTimeout is cancelled by the signal; with connectTimeout it times out", async () => {
   await using hole = await fullBacklog();
   const ac = new AbortController();
   const p = settle(connect(() => new Protocol(), {
@@ -99,7 +99,7 @@ Deno.test("brk5 stalled connect (full backlog): connect() with a signal and no c
   assertInstanceOf(await bounded(q, 1000, "connect"), TimeoutError);
 });
 
-Deno.test("brk5 stalled connects (full backlog): ConnectionPool over connect() closes with no op left", async () => {
+Deno.test("stalled connects (full backlog): ConnectionPool over connect() closes with no op left", async () => {
   await using hole = await fullBacklog();
   const pool = new ConnectionPool({
     poolSize: 2,
@@ -113,7 +113,7 @@ Deno.test("brk5 stalled connects (full backlog): ConnectionPool over connect() c
   assertInstanceOf(await b, ConnectionClosedError);
 });
 
-Deno.test("brk5 one signal shared by many sequential requests: no listener piles up, a later abort touches nothing finished", async () => {
+Deno.test("one signal shared by many sequential requests: no listener piles up, a later abort touches nothing finished", async () => {
   const { startEchoServer } = await import("./_fixtures.ts");
   const server = await startEchoServer();
   const client = new TestClient({ port: server.port }, { poolSize: 2 });
