@@ -279,9 +279,14 @@ async function memoryPerConnection(
       if (done) throw new Error(`hold failed: ${text}`);
       text += value;
     }
-    // Each did one echo, so the server holds them all; let it settle.
-    await new Promise((r) => setTimeout(r, 300));
-    const fds = fdCount(server.pid) - fdsBefore;
+    // Each did one echo, so the server holds them all; let it settle (an
+    // accept can trail the echoes by a few hundred ms: wait for it, bounded).
+    let fds = 0;
+    for (let waited = 0; waited < 3000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      fds = fdCount(server.pid) - fdsBefore;
+      if (fds >= count && waited >= 200) break;
+    }
     if (fds < count) {
       throw new Error(`${impl} holds ${fds} of ${count} connections`);
     }
