@@ -122,7 +122,8 @@ function stalled(signal?: AbortSignal): Promise<Connection> {
   });
 }
 
-Deno.test("ConnectionPool.close() aborts stalled connects with and without caller signals, and twice returns one promise", async () => {
+/** A pool of 3 whose connects stall until aborted; `seen` has their signals. */
+function stalledPool(): { seen: AbortSignal[]; pool: ConnectionPool } {
   const seen: AbortSignal[] = [];
   const pool = new ConnectionPool({
     poolSize: 3,
@@ -131,6 +132,11 @@ Deno.test("ConnectionPool.close() aborts stalled connects with and without calle
       return stalled(signal);
     },
   });
+  return { seen, pool };
+}
+
+Deno.test("ConnectionPool.close() aborts stalled connects with and without caller signals, and twice returns one promise", async () => {
+  const { seen, pool } = stalledPool();
   const ac = new AbortController();
   const a = settle(pool.acquire());
   const b = settle(pool.acquire({ signal: ac.signal }));
@@ -149,14 +155,7 @@ Deno.test("ConnectionPool.close() aborts stalled connects with and without calle
 });
 
 Deno.test("ConnectionPool: a caller's signal aborting its stalled connect leaves the other connects running", async () => {
-  const seen: AbortSignal[] = [];
-  const pool = new ConnectionPool({
-    poolSize: 3,
-    connect: (signal) => {
-      seen.push(signal!);
-      return stalled(signal);
-    },
-  });
+  const { seen, pool } = stalledPool();
   const ac = new AbortController();
   const a = settle(pool.acquire());
   const b = settle(pool.acquire({ signal: ac.signal }));

@@ -85,14 +85,19 @@ Deno.test("Producer subclasses with their own event names: constant or fresh nam
   assertNotStrictEquals(plain.eventNames, p1.eventNames);
 });
 
-Deno.test("Client idleTimeout: requests spaced under the timeout keep one connection (the idle timer re-arms); idle past it closes it", async () => {
-  const server = await startEchoServer({ idleTimeout: 0 });
-  const client = new TestClient({ port: server.port }, { idleTimeout: 150 });
+/** Five requests 60 ms apart (under a 150 ms idle timeout): one connection. */
+async function spacedRequests(client: TestClient): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await client.request(`r${i}`);
     await new Promise((r) => setTimeout(r, 60));
   }
   assertEquals(client.sessions, 1);
+}
+
+Deno.test("Client idleTimeout: requests spaced under the timeout keep one connection (the idle timer re-arms); idle past it closes it", async () => {
+  const server = await startEchoServer({ idleTimeout: 0 });
+  const client = new TestClient({ port: server.port }, { idleTimeout: 150 });
+  await spacedRequests(client);
   // Idle now: closed within the timeout and a margin.
   await waitFor(() => server.connections.size === 0, 2000);
   await client.request("again");
@@ -104,11 +109,7 @@ Deno.test("Client idleTimeout: requests spaced under the timeout keep one connec
 Deno.test("Server idleTimeout closes a keep-alive client's idle connection, re-armed after each request", async () => {
   const server = await startEchoServer({ idleTimeout: 150 });
   const client = new TestClient({ port: server.port });
-  for (let i = 0; i < 5; i++) {
-    await client.request(`r${i}`);
-    await new Promise((r) => setTimeout(r, 60));
-  }
-  assertEquals(client.sessions, 1);
+  await spacedRequests(client);
   await waitFor(() => server.connections.size === 0, 2000);
   await client.request("again");
   assertEquals(client.sessions, 2);
