@@ -21,6 +21,7 @@
  */
 
 import { startRealRedis } from "../examples/redis/_real_redis.ts";
+import { format, spread, succeeds } from "./_common.ts";
 
 /** The clients compared. */
 type Impl = "pulsar" | "ioredis" | "ioredis-auto" | "node-redis";
@@ -54,14 +55,7 @@ interface Worker {
   stop(): Promise<void>;
 }
 
-const hasTaskset = (() => {
-  try {
-    return new Deno.Command("taskset", { args: ["-c", "0", "true"] })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
+const hasTaskset = await succeeds(["taskset", "-c", "0", "true"]);
 
 /** Pins every thread of `pid` to `core`, where taskset exists. */
 async function pin(pid: number, core: number): Promise<void> {
@@ -234,24 +228,6 @@ async function worker(impl: Impl, port: number): Promise<void> {
     await out(JSON.stringify(await trial(call, inflight, millis)));
   }
   await calls.close();
-}
-
-/** Median, min and max of `values`. */
-function spread(
-  values: number[],
-): { median: number; min: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2
-    ? sorted[mid]
-    : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted.at(-1)! };
-}
-
-function format(value: number): string {
-  if (value >= 1000) return Math.round(value).toLocaleString("en-US");
-  if (value >= 10) return value.toFixed(0);
-  return value.toFixed(1);
 }
 
 /** The figures of one row: an op at a level. */

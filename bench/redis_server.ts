@@ -18,6 +18,7 @@
  */
 
 import { startRealRedis } from "../examples/redis/_real_redis.ts";
+import { spread, succeeds } from "./_common.ts";
 
 /** One server under test. */
 interface Target {
@@ -64,19 +65,6 @@ const PROFILE = [
   "the next are the gap to raw Deno there (about 0.2 µs a command " +
   "without I/O, more with the GC it brings).",
 ];
-
-async function succeeds(cmd: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether std resolves to the offline npm copy (run with its import map). */
 function offline(): boolean {
@@ -184,20 +172,11 @@ async function benchmark(
   return rates;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function rate(values: number[]): string {
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
   if (values.length === 1) return k(values[0]);
-  return `${k(median(values))} (${k(Math.min(...values))}–${
-    k(Math.max(...values))
-  })`;
+  const { median, min, max } = spread(values);
+  return `${k(median)} (${k(min)}–${k(max)})`;
 }
 
 /**
@@ -290,7 +269,7 @@ export async function runRedisServerBench(
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ];
     CASES.forEach((c, i) => {
-      const ratio = median(rates[1][i]) / median(rates[0][i]);
+      const ratio = spread(rates[1][i]).median / spread(rates[0][i]).median;
       const target = c.target === undefined
         ? "—"
         : `≥ ${c.target} ${ratio >= c.target ? "met" : "**missed**"}`;
@@ -299,7 +278,7 @@ export async function runRedisServerBench(
         ...targets.map((_, t) => rate(rates[t][i])),
         ratio.toFixed(2),
         target,
-        ...targets.map((_, t) => median(cpu[t][i]).toFixed(2)),
+        ...targets.map((_, t) => spread(cpu[t][i]).median.toFixed(2)),
       ];
       lines.push(`| ${cells.join(" | ")} |`);
     });

@@ -17,6 +17,8 @@
 
 const root = new URL("../", import.meta.url).pathname;
 const buildDir = `${root}bench/.build`;
+import { format, spread, succeeds } from "./_common.ts";
+
 const args = new Set(Deno.args);
 const smoke = args.has("--smoke");
 const offline = args.has("--offline");
@@ -103,19 +105,6 @@ function serverCommand(
 }
 
 const hasTaskset = await succeeds(["taskset", "-c", "0", "true"]);
-
-async function succeeds(cmd: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Runs `cmd` pinned to `core` (a number, or a taskset list such as "1-7"),
@@ -663,21 +652,11 @@ async function main(): Promise<void> {
   console.log(report);
 }
 
+/** The median, least and greatest rate of `samples`. */
 function stats(
   samples: Sample[],
 ): { median: number; min: number; max: number } {
-  const rates = samples.map((s) => s.rate).sort((a, b) => a - b);
-  const mid = Math.floor(rates.length / 2);
-  const median = rates.length % 2
-    ? rates[mid]
-    : (rates[mid - 1] + rates[mid]) / 2;
-  return { median, min: rates[0], max: rates.at(-1)! };
-}
-
-function format(value: number): string {
-  if (value >= 1000) return Math.round(value).toLocaleString("en-US");
-  if (value >= 10) return value.toFixed(0);
-  return value.toFixed(1);
+  return spread(samples.map((s) => s.rate));
 }
 
 function latency(samples: Sample[], key: string): string {
