@@ -18,6 +18,7 @@
  */
 
 import { startRealRedis } from "../examples/redis/_real_redis.ts";
+import { startDeno } from "../tests/_helpers.ts";
 import { spread, succeeds } from "./_common.ts";
 
 /** One server under test. */
@@ -66,12 +67,6 @@ const PROFILE = [
   "without I/O, more with the GC it brings).",
 ];
 
-/** Whether std resolves to the offline npm copy (run with its import map). */
-function offline(): boolean {
-  // "npm:deno-std@..." until the package is loaded, its cached file after.
-  return import.meta.resolve("@std/cli/parse-args").includes("deno-std");
-}
-
 /** The server's CPU time so far, in microseconds (user + system). */
 function cpuMicros(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -81,53 +76,22 @@ function cpuMicros(pid: number): number {
   return ticks * 1e6 / 100; // USER_HZ is 100 on Linux
 }
 
-/** Starts a Deno server script on a free port, with `pin` before it. */
+/** Starts a Deno server script on a free port, on core 1 if `pin`. */
 async function startDenoServer(
   label: string,
   script: string,
   args: string[],
-  pin: string[],
+  pin: boolean,
 ): Promise<Target> {
-  const flags = offline()
-    ? [`--import-map=${root}import_map.offline.json`, "--no-lock"]
-    : [];
-  const cmd = [
-    ...pin,
-    Deno.execPath(),
-    "run",
-    "--allow-net",
-    ...flags,
-    `${root}${script}`,
-    ...args,
-  ];
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/listening on 127\.0\.0\.1:\d+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) {
-      throw new Error(`${label} did not start: ${text}`);
-    }
-    text += value;
-  }
-  const port = Number(text.match(/listening on 127\.0\.0\.1:(\d+)/)![1]);
-  const draining = (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
+  const server = await startDeno([`${root}${script}`, ...args]);
+  const pid = server.child.pid;
+  if (pin) await succeeds(["taskset", "-a", "-p", "-c", "1", String(pid)]);
   return {
     label,
-    pid: child.pid,
-    port,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await draining.catch(() => {});
+    pid,
+    port: server.port,
+    stop: async () => {
+      await server.stop("SIGTERM");
     },
   };
 }
@@ -192,7 +156,6 @@ export async function runRedisServerBench(
   const requests = options.smoke ? 10_000 : 100_000;
   const taskset = await succeeds(["taskset", "-c", "0", "true"]);
   const loadPin = taskset ? ["taskset", "-c", "0"] : [];
-  const serverPin = taskset ? ["taskset", "-c", "1"] : [];
   const real = await startRealRedis();
   if (taskset) await succeeds(["taskset", "-pc", "1", String(real.pid)]);
   const targets: Target[] = [
@@ -204,13 +167,13 @@ export async function runRedisServerBench(
         "@pulsar/net",
         "examples/redis/server.ts",
         ["--port", "0"],
-        serverPin,
+        taskset,
       ),
       await startDenoServer(
         "raw Deno",
         "bench/servers/raw_redis.ts",
         ["0"],
-        serverPin,
+        taskset,
       ),
     );
     // rates[target][case] and CPU µs per request, one entry a repetition.
