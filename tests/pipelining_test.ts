@@ -37,23 +37,28 @@ class Line extends ProtocolConsumer<unknown, string> {
   }
 }
 
+/** Runs `handle` on `conn`, then closes it; a client that left is no error. */
+async function serve(
+  conn: Deno.Conn,
+  handle: (conn: Deno.Conn) => Promise<void>,
+): Promise<void> {
+  try {
+    await handle(conn);
+  } catch {
+    // The client went away.
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // Closed by the handler.
+    }
+  }
+}
+
 /** A raw Deno server running `handle` on its one connection. */
 function rawServer(handle: (conn: Deno.Conn) => Promise<void>) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    const conn = await listener.accept();
-    try {
-      await handle(conn);
-    } catch {
-      // The client went away.
-    } finally {
-      try {
-        conn.close();
-      } catch {
-        // Closed by the handler.
-      }
-    }
-  })();
+  const serving = (async () => serve(await listener.accept(), handle))();
   return {
     port: listener.addr.port,
     serving,
@@ -170,19 +175,7 @@ function rawServerMany(handle: (conn: Deno.Conn) => Promise<void>) {
   const accepting = (async () => {
     try {
       for await (const conn of listener) {
-        handlers.push((async () => {
-          try {
-            await handle(conn);
-          } catch {
-            // The client went away.
-          } finally {
-            try {
-              conn.close();
-            } catch {
-              // Closed by the handler.
-            }
-          }
-        })());
+        handlers.push(serve(conn, handle));
       }
     } catch {
       // Closed.
