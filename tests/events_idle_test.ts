@@ -8,11 +8,12 @@ import {
   assertThrows,
 } from "@std/assert";
 import { Producer, type ProducerEvents } from "../producers/producer.ts";
+import type { Server } from "../producers/server.ts";
 import type { EventNames } from "../protocols/events.ts";
 import { waitFor } from "./_helpers.ts";
 import { startEchoServer, TestClient } from "./_fixtures.ts";
 
-Deno.test("Server remembers start and stop fired unseen (the second after the three-slot array); binding then throws, waiters resolve", async () => {
+Deno.test("Server remembers start and stop fired unseen (the second after the first); binding then throws, waiters resolve", async () => {
   const server = await startEchoServer();
   await server.close();
   assert(server.event("start").fired);
@@ -85,34 +86,35 @@ Deno.test("Producer subclasses with their own event names: constant or fresh nam
   assertNotStrictEquals(plain.eventNames, p1.eventNames);
 });
 
-/** Five requests 60 ms apart (under a 150 ms idle timeout): one connection. */
-async function spacedRequests(client: TestClient): Promise<void> {
+/**
+ * Five requests 60 ms apart (under a 150 ms idle timeout) keep one
+ * connection; idle past the timeout, it is closed within a margin, and the
+ * next request opens another. Closes both ends.
+ */
+async function keptThenClosedWhenIdle(
+  server: Server,
+  client: TestClient,
+): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await client.request(`r${i}`);
     await new Promise((r) => setTimeout(r, 60));
   }
   assertEquals(client.sessions, 1);
+  await waitFor(() => server.connections.size === 0, 2000);
+  await client.request("again");
+  assertEquals(client.sessions, 2);
+  await client.close();
+  await server.close();
 }
 
 Deno.test("Client idleTimeout: requests spaced under the timeout keep one connection (the idle timer re-arms); idle past it closes it", async () => {
   const server = await startEchoServer({ idleTimeout: 0 });
   const client = new TestClient({ port: server.port }, { idleTimeout: 150 });
-  await spacedRequests(client);
-  // Idle now: closed within the timeout and a margin.
-  await waitFor(() => server.connections.size === 0, 2000);
-  await client.request("again");
-  assertEquals(client.sessions, 2);
-  await client.close();
-  await server.close();
+  await keptThenClosedWhenIdle(server, client);
 });
 
 Deno.test("Server idleTimeout closes a keep-alive client's idle connection, re-armed after each request", async () => {
   const server = await startEchoServer({ idleTimeout: 150 });
   const client = new TestClient({ port: server.port });
-  await spacedRequests(client);
-  await waitFor(() => server.connections.size === 0, 2000);
-  await client.request("again");
-  assertEquals(client.sessions, 2);
-  await client.close();
-  await server.close();
+  await keptThenClosedWhenIdle(server, client);
 });
