@@ -386,12 +386,12 @@ function checkServerOptions(options: ServerOptions): void {
   checkListenAddress(options);
   if (options.tls !== undefined) checkTlsServerOptions(options.tls);
   refuseTlsOverUnix("serve on", options.path, options.tls);
-  options.idleTimeout === undefined
-    ? 0
-    : checkDuration("idleTimeout", options.idleTimeout);
-  options.maxConnections === undefined
-    ? 0
-    : checkInteger("maxConnections", options.maxConnections, 0, Infinity);
+  if (options.idleTimeout !== undefined) {
+    checkDuration("idleTimeout", options.idleTimeout);
+  }
+  if (options.maxConnections !== undefined) {
+    checkInteger("maxConnections", options.maxConnections, 0, Infinity);
+  }
   if (options.name !== undefined) checkString("name", options.name);
   if (options.onError !== undefined) checkFunction("onError", options.onError);
   checkSocketTransportOptions(options);
