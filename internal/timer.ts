@@ -162,3 +162,22 @@ export function setTimer(callback: () => void, delay: number): Timer {
   if (timer.index === 0) arm();
   return timer;
 }
+
+/**
+ * Waits for `promise` (which must not reject) for at most `delay`
+ * milliseconds, through `setTimer` (so `Infinity` waits for ever).
+ *
+ * @param promise What to wait for.
+ * @param delay Milliseconds, a non-negative number or `Infinity`.
+ * @returns Whether `promise` settled in time.
+ */
+export async function settlesWithin(
+  promise: Promise<unknown>,
+  delay: number,
+): Promise<boolean> {
+  const late = Promise.withResolvers<boolean>();
+  const timer = setTimer(() => late.resolve(false), delay);
+  const inTime = await Promise.race([promise.then(() => true), late.promise]);
+  timer.clear();
+  return inTime;
+}

@@ -6,7 +6,7 @@
  */
 
 import { type ErrorHandler, TimeoutError } from "../errors.ts";
-import { setTimer } from "../internal/timer.ts";
+import { settlesWithin } from "../internal/timer.ts";
 import {
   checkDuration,
   checkFunction,
@@ -358,12 +358,8 @@ export class Server extends ConnectionProducer<ServerEvents, "start" | "stop"> {
       else consumer.bindEvent("postRequest", () => connection.close());
     }
     const closed = Promise.all([...this.connections].map((c) => c.closed));
-    // setTimer: Infinity waits for ever, and no delay is cut short.
-    const grace = Promise.withResolvers<boolean>();
-    const timer = setTimer(() => grace.resolve(false), timeout);
-    const done = await Promise.race([closed.then(() => true), grace.promise]);
-    timer.clear();
-    if (!done) {
+    // Through setTimer: Infinity waits for ever, no delay is cut short.
+    if (!await settlesWithin(closed, timeout)) {
       const error = new TimeoutError(
         `Server ${this.name} closed with requests still in flight after ` +
           `${timeout} ms`,

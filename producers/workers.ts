@@ -15,7 +15,7 @@ import {
   WorkerError,
 } from "../errors.ts";
 import { reportError } from "../internal/report.ts";
-import { setTimer, type Timer } from "../internal/timer.ts";
+import { setTimer, settlesWithin, type Timer } from "../internal/timer.ts";
 import {
   checkDuration,
   checkFunction,
@@ -547,14 +547,12 @@ export class WorkerSupervisor {
       type: "module",
       name: `${this.name} ${slot.id}`,
     });
+    // A new slot, or one #end() left: fresh counters, no start timer.
     slot.worker = worker;
-    slot.stats = newStats();
     slot.startedAt = slot.lastBeatAt = Date.now();
     slot.lastBeat = 0n;
     slot.ready = Promise.withResolvers();
     slot.gone = Promise.withResolvers();
-    slot.startTimer?.clear();
-    slot.startTimer = undefined;
     const startTimeout = this.#startTimeout;
     if (startTimeout !== 0 && startTimeout !== Infinity) {
       // Its event loop may run (and beat) while its createServer() or
@@ -762,10 +760,7 @@ export class WorkerSupervisor {
     }
     // A worker that does not say it closed (by the grace period, and a
     // margin for the message) is terminated.
-    const margin = Promise.withResolvers<void>();
-    const timer = setTimer(() => margin.resolve(), gracePeriod + CLOSE_MARGIN);
-    await Promise.race([Promise.all(endings), margin.promise]);
-    timer.clear();
+    await settlesWithin(Promise.all(endings), gracePeriod + CLOSE_MARGIN);
     for (const slot of this.#slots) {
       if (slot.worker !== undefined) this.#end(slot, slot.worker);
     }
