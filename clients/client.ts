@@ -51,6 +51,7 @@ import {
   type SocketTransportOptions,
 } from "../transports/socket_transport.ts";
 import { ConnectionPool } from "./connection_pool.ts";
+import { kAcquireAfterTry } from "./_internal.ts";
 import type { Request, RequestAddress, RequestEvents } from "./request.ts";
 import { makeTarget, type Target, type TargetAddress } from "./_target.ts";
 
@@ -571,7 +572,7 @@ export class Client extends Producer<ClientEvents, "finish"> {
     const flight = new Flight(request, pool, this.#landed);
     if (connection !== undefined) this.#fly(flight, connection);
     else {
-      pool.acquire().then(
+      pool[kAcquireAfterTry]().then(
         (acquired) => this.#fly(flight, acquired),
         (error) => this.#settle(flight, error),
       );

@@ -18,7 +18,8 @@ import {
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { reportError } from "../internal/report.ts";
 import type { Connection } from "../protocols/connection.ts";
-import { kWatchClosed } from "../protocols/_internal.ts";
+import { type ClosedWatcher, kWatchClosed } from "../protocols/_internal.ts";
+import { kAcquireAfterTry } from "./_internal.ts";
 
 /** Options of a `ConnectionPool`. */
 export interface ConnectionPoolOptions {
@@ -226,7 +227,8 @@ export class ConnectionPool {
   #pipelining: number;
   #timeout: number;
   #key: string;
-  #idle: Connection[] = [];
+  /** The idle connections' slots (load 0), kept for their next use. */
+  #idle: Slot[] = [];
   /** The connections in use, and how many callers hold each. */
   #inUse = new Map<Connection, Slot>();
   /** The same slots, in a list: the least busy is found by a plain loop. */
@@ -239,11 +241,9 @@ export class ConnectionPool {
    * list, not a Map: a pool usually has one connect at a time.
    */
   #controllers: AbortController[] = [];
-  /** The connects not yet ended: `close()` waits for them. */
-  #connects = 0;
   /** Told when a connection of this pool has closed: drops it if idle. */
-  #closedWatcher: { connectionClosed(connection: unknown): void } | undefined;
-  /** Settled once `#connects` is back to 0 after `close()`. */
+  #closedWatcher: ClosedWatcher | undefined;
+  /** Settled once no connect is in progress, after `close()`. */
   #connectsEnded: PromiseWithResolvers<void> | undefined;
   /**
    * The callers waiting, first in first out, from `#waitersHead`; one that
@@ -330,7 +330,7 @@ export class ConnectionPool {
    */
   get available(): number {
     let total = 0;
-    for (const connection of this.#idle) if (isAlive(connection)) total++;
+    for (const slot of this.#idle) if (isAlive(slot.connection)) total++;
     if (this.#pipelining === 1) return total;
     for (const slot of this.#busy) {
       if (slot.load < this.#pipelining && isAlive(slot.connection)) total++;
@@ -390,6 +390,22 @@ export class ConnectionPool {
     }
     const ready = this.#takeNow();
     if (ready !== undefined) return Promise.resolve(ready);
+    return this.#openOrWait(options);
+  }
+
+  /**
+   * `acquire()` right after `tryAcquire()` returned nothing, in the same
+   * turn and with no options: the pool has not changed, so nothing is
+   * checked or searched again.
+   *
+   * @returns The connection, now in use.
+   */
+  [kAcquireAfterTry](): Promise<Connection> {
+    return this.#openOrWait(NO_OPTIONS);
+  }
+
+  /** Opens a connection while fewer than `poolSize` exist, else waits. */
+  #openOrWait(options: AcquireOptions): Promise<Connection> {
     if (this.#size < this.#poolSize) {
       this.#opening++;
       return this.#open(options.signal);
@@ -441,7 +457,7 @@ export class ConnectionPool {
       waiter.resolve(connection);
     } else if (--slot.load === 0) {
       this.#removeSlot(slot);
-      this.#idle.push(connection);
+      this.#idle.push(slot);
     }
   }
 
@@ -480,16 +496,17 @@ export class ConnectionPool {
     return this.#idle.length + this.#inUse.size + this.#opening;
   }
 
-  /** Puts `connection` in use by one caller. */
+  /** Puts `connection`, just opened, in use by one caller. */
   #addSlot(connection: Connection): void {
-    const slot: Slot = {
-      connection,
-      load: 1,
-      index: this.#busy.length,
-      dead: false,
-    };
+    this.#useSlot({ connection, load: 0, index: 0, dead: false });
+  }
+
+  /** Puts an idle (or new) slot in use by one caller. */
+  #useSlot(slot: Slot): void {
+    slot.load = 1;
+    slot.index = this.#busy.length;
     this.#busy.push(slot);
-    this.#inUse.set(connection, slot);
+    this.#inUse.set(slot.connection, slot);
     this.#inFlight++;
   }
 
@@ -517,10 +534,10 @@ export class ConnectionPool {
    */
   #takeNow(): Connection | undefined {
     while (this.#idle.length > 0) {
-      const connection = this.#idle.pop()!;
-      if (isAlive(connection)) {
-        this.#addSlot(connection);
-        return connection;
+      const slot = this.#idle.pop()!;
+      if (isAlive(slot.connection)) {
+        this.#useSlot(slot);
+        return slot.connection;
       }
     }
     if (
@@ -600,7 +617,6 @@ export class ConnectionPool {
     detach: (() => void) | undefined,
   ): Promise<Connection> {
     const signal = controller.signal;
-    this.#connects++;
     try {
       let connection: Connection;
       try {
@@ -639,13 +655,13 @@ export class ConnectionPool {
       const at = controllers.indexOf(controller);
       controllers[at] = controllers[controllers.length - 1];
       controllers.pop();
-      if (--this.#connects === 0) this.#connectsEnded?.resolve();
+      if (controllers.length === 0) this.#connectsEnded?.resolve();
     }
   }
 
   /** Whether the pool holds an open connection, idle or in use. */
   #hasOpen(): boolean {
-    for (const connection of this.#idle) if (isAlive(connection)) return true;
+    for (const slot of this.#idle) if (isAlive(slot.connection)) return true;
     for (const slot of this.#busy) {
       if (!slot.dead && isAlive(slot.connection)) return true;
     }
@@ -655,8 +671,7 @@ export class ConnectionPool {
   /** Rejects every caller waiting, each with `error`. */
   #failWaiters(error: unknown): void {
     if (this.#waiting === 0) return;
-    const waiters = this.#waiters.slice(this.#waitersHead)
-      .filter((waiter) => !waiter.gone);
+    const waiters = this.#queued();
     this.#waiters = [];
     this.#waitersHead = 0;
     this.#waiting = 0;
@@ -693,9 +708,14 @@ export class ConnectionPool {
   #compactWaiters(): void {
     const queued = this.#waiters.length - this.#waitersHead;
     if (queued <= 2 * this.#waiting + 64) return;
-    this.#waiters = this.#waiters.slice(this.#waitersHead)
-      .filter((waiter) => !waiter.gone);
+    this.#waiters = this.#queued();
     this.#waitersHead = 0;
+  }
+
+  /** The waiters still waiting, in order. */
+  #queued(): Waiter[] {
+    return this.#waiters.slice(this.#waitersHead)
+      .filter((waiter) => !waiter.gone);
   }
 
   /** A slot came free: let the first waiter open a connection in it. */
@@ -710,7 +730,9 @@ export class ConnectionPool {
   }
 
   #dropIdle(connection: Connection): void {
-    const index = this.#idle.indexOf(connection);
+    const index = this.#idle.findIndex((slot) =>
+      slot.connection === connection
+    );
     if (index >= 0) this.#idle.splice(index, 1);
     this.#checkEmpty();
   }
@@ -762,7 +784,7 @@ export class ConnectionPool {
       this.#compactWaiters();
       waiter.reject(signal.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, ONCE);
     return waiter.promise.finally(() => {
       signal.removeEventListener("abort", onAbort);
       limit.clear();
@@ -774,7 +796,7 @@ export class ConnectionPool {
     // stack trace, and a client closed with nothing waiting or in flight (a
     // short-lived client's usual end) should not pay for two. Nor for a
     // Promise.all over one connection.
-    if (this.#waiting > 0 || this.#connects > 0) {
+    if (this.#waiting > 0 || this.#controllers.length > 0) {
       const error = new ConnectionClosedError(
         `Cannot get a connection to ${this.#key}: the pool was closed`,
       );
@@ -783,7 +805,7 @@ export class ConnectionPool {
       for (const controller of [...this.#controllers]) controller.abort(error);
     }
     const closing: Promise<unknown>[] = [];
-    for (const connection of this.#idle) {
+    for (const { connection } of this.#idle) {
       connection.close();
       closing.push(connection.closed);
     }
@@ -799,7 +821,7 @@ export class ConnectionPool {
         closing.push(connection.closed);
       }
     }
-    if (this.#connects > 0) {
+    if (this.#controllers.length > 0) {
       this.#connectsEnded = Promise.withResolvers();
       closing.push(this.#connectsEnded.promise);
     }
@@ -813,6 +835,8 @@ function noop(): void {}
 
 const ONCE = { once: true } as const;
 
+const NO_OPTIONS: AcquireOptions = {};
+
 /** Checks `release()`'s options; returns whether to discard. */
 function checkReleaseOptions(options: ReleaseOptions): boolean {
   checkObject("options", options);
@@ -822,7 +846,6 @@ function checkReleaseOptions(options: ReleaseOptions): boolean {
 
 function checkAcquireOptions(options: AcquireOptions): void {
   checkObject("options", options);
-  // Inline, not through optional(): no closure per acquire.
   const { acquireTimeout } = options;
   if (acquireTimeout !== undefined) {
     checkDuration("acquireTimeout", acquireTimeout);

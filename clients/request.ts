@@ -139,7 +139,6 @@ export class Request<T = unknown> implements Encodable {
     this.address = "path" in address || address.hostname !== undefined
       ? address
       : { hostname: "127.0.0.1", port: address.port };
-    // Checked inline, not through optional(): no closure per request.
     const { timeout, releaseConnection } = options;
     this.timeout = timeout === undefined
       ? 0

@@ -53,3 +53,8 @@ export const kCorked: unique symbol = Symbol("pulsar.corked");
  * has closed (its pool): no promise and closure per pooled connection.
  */
 export const kWatchClosed: unique symbol = Symbol("pulsar.watchClosed");
+
+/** What a connection tells once it has closed (`kWatchClosed`). */
+export interface ClosedWatcher {
+  connectionClosed(connection: unknown): void;
+}

@@ -20,12 +20,12 @@ import {
   checkFunction,
   checkInteger,
   checkObject,
-  optional,
 } from "../internal/validate.ts";
 import { formatAddress } from "../transports/format_address.ts";
 import type { ProtocolInterface } from "../transports/protocol_interface.ts";
 import type { SocketTransport } from "../transports/socket_transport.ts";
 import {
+  type ClosedWatcher,
   kAttach,
   kCork,
   kCorked,
@@ -188,7 +188,7 @@ export class Connection
   #held: Uint8Array | undefined;
   /** Made on first use of `closed`: most connections are never awaited. */
   #closed: PromiseWithResolvers<void> | undefined;
-  #closedWatcher: { connectionClosed(connection: unknown): void } | undefined;
+  #closedWatcher: ClosedWatcher | undefined;
 
   /**
    * Builds a connection, to be given to a transport.
@@ -204,7 +204,9 @@ export class Connection
     this.session = options.session === undefined
       ? 1
       : checkInteger("session", options.session, 1);
-    this.producer = optional(options.producer, undefined, checkProducer);
+    this.producer = options.producer === undefined
+      ? undefined
+      : checkProducer(options.producer);
     this.#consumerFactory = options.consumerFactory === undefined
       ? undefined
       : checkFunction<ConsumerFactory>(
