@@ -188,20 +188,3 @@ export function checkObject<T extends object>(name: string, value: unknown): T {
   }
   return value as T;
 }
-
-/**
- * Checks an optional value: `undefined` gives `fallback`, anything else goes
- * through `check`.
- *
- * @param value The value given.
- * @param fallback The default.
- * @param check The validator of a given value.
- * @returns The value or the default.
- */
-export function optional<T>(
-  value: unknown,
-  fallback: T,
-  check: (value: unknown) => T,
-): T {
-  return value === undefined ? fallback : check(value);
-}

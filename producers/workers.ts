@@ -23,7 +23,6 @@ import {
   checkObject,
   checkString,
   describe,
-  optional,
 } from "../internal/validate.ts";
 import { checkPort, hasUnstableNet } from "../transports/_options.ts";
 import { checkCloseOptions } from "./_close_options.ts";
@@ -356,11 +355,9 @@ export class WorkerSupervisor {
       ? "workers"
       : checkString("name", options.name);
     this.#data = checkCloneable(options.workerData);
-    this.#heartbeatTimeout = optional(
-      options.heartbeatTimeout,
-      10000,
-      checkHeartbeatTimeout,
-    );
+    this.#heartbeatTimeout = options.heartbeatTimeout === undefined
+      ? 10000
+      : checkHeartbeatTimeout(options.heartbeatTimeout);
     this.#startTimeout = options.startTimeout === undefined
       ? 30000
       : checkDuration("startTimeout", options.startTimeout);
