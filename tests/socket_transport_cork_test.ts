@@ -137,3 +137,22 @@ Deno.test("SocketTransport.abort() while corked drops the held writes", async ()
   peer.close();
   listener.close();
 });
+
+for (const end of ["close", "writeEof"] as const) {
+  Deno.test(`SocketTransport.cork() after ${end}() holds nothing back: every byte written before reaches the peer`, async () => {
+    const { listener, peer, transport } = await rawPair();
+    // More than the socket takes at once, so a write is still in flight.
+    const big = pattern(8 * 1024 * 1024);
+    transport.write(big);
+    transport.write(encoder.encode("tail"));
+    transport[end]();
+    transport.cork();
+    const got = await readAll(peer);
+    assertEquals(got.length, big.length + 4);
+    assertEquals(decoder.decode(got.subarray(big.length)), "tail");
+    transport.close();
+    await transport.closed;
+    peer.close();
+    listener.close();
+  });
+}

@@ -533,11 +533,13 @@ export class SocketTransport extends Transport<ProtocolInterface> {
    * socket together, in one write of up to 64 KiB, rather than one each
    * (Node's `socket.cork()`). Calls nest: the writes go out once every
    * `cork()` has had its `uncork()`. `close()` and `writeEof()` send what
-   * is held without waiting; `abort()` drops it. The usual pattern holds
-   * the writes of one microtask turn:
+   * is held without waiting; `abort()` drops it. Once closing or after
+   * `writeEof()`, `cork()` does nothing: what was written still all goes
+   * out. The usual pattern holds the writes of one microtask turn:
    * `transport.cork(); queueMicrotask(() => transport.uncork());`.
    */
   cork(): void {
+    if (this.isClosing() || this.#eofWritten) return;
     this.#corks++;
   }
 
