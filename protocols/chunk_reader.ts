@@ -149,7 +149,7 @@ export class ChunkReader {
         this.#scanned = 0;
         if (length > this.#maxLineLength) this.#tooLong();
         const line = this.#consume(length);
-        this.#consume(finder.delimiter.length);
+        this.#skip(finder.delimiter.length);
         return line;
       }
       scanned += chunk.length - from;
@@ -229,6 +229,24 @@ export class ChunkReader {
     this.#drop(dropped);
     this.#offset = rest;
     return out;
+  }
+
+  /** Removes `size` bytes (at most `#length`) from the front, unread. */
+  #skip(size: number): void {
+    const chunks = this.#chunks;
+    this.#length -= size;
+    let offset = this.#offset + size;
+    let dropped = 0;
+    for (
+      let i = this.#first;
+      i < chunks.length && offset >= chunks[i].length;
+      i++
+    ) {
+      offset -= chunks[i].length;
+      dropped++;
+    }
+    this.#drop(dropped);
+    this.#offset = offset;
   }
 
   /** Forgets the first `count` chunks, entirely read. */
