@@ -124,8 +124,6 @@ export class StreamProtocol implements ProtocolInterface {
   /** A write waiting for the transport's writing to resume. */
   #drain: PromiseWithResolvers<void> | undefined;
   #writePaused = false;
-  #lost = false;
-  #lostWith: Error | undefined;
 
   /**
    * Builds the protocol; its streams work once a transport drives it.
@@ -219,8 +217,6 @@ export class StreamProtocol implements ProtocolInterface {
    * @param error The cause, or `undefined` for a clean close.
    */
   connectionLost(error?: Error): void {
-    this.#lost = true;
-    this.#lostWith = error;
     const closed = error ?? this.#closedError("it closed");
     if (!this.#readableDone) {
       this.#readableDone = true;
@@ -237,9 +233,7 @@ export class StreamProtocol implements ProtocolInterface {
 
   #closedError(why: string): ConnectionClosedError {
     const peer = this.#peerText();
-    return new ConnectionClosedError(`Cannot write to ${peer}: ${why}`, {
-      cause: this.#lostWith,
-    });
+    return new ConnectionClosedError(`Cannot write to ${peer}: ${why}`);
   }
 
   #write(chunk: Uint8Array): Promise<void> | void {
@@ -254,7 +248,6 @@ export class StreamProtocol implements ProtocolInterface {
     if (transport === undefined) {
       throw this.#closedError("it is not connected yet");
     }
-    if (this.#lost) throw this.#closedError("it closed");
     transport.write(chunk);
     if (!this.#writePaused) return;
     this.#drain ??= Promise.withResolvers();
@@ -267,7 +260,6 @@ export class StreamProtocol implements ProtocolInterface {
     if (transport === undefined) {
       throw this.#closedError("it is not connected yet");
     }
-    if (this.#lost) throw this.#closedError("it closed");
     transport.writeEof();
     // The peer's end of stream came first and was read to the end, or the
     // readable was cancelled: both sides are done.
