@@ -142,10 +142,9 @@ const DEFAULT_READ_SIZE = DEFAULT_HIGH;
  * The window of a connection's first read, and of every read after one that
  * did not fill its window: what an idle connection waits on. Small, since
  * each pending read pins its buffer for as long as the peer is silent.
+ * Reads of up to this many bytes are carved from slabs of this size.
  */
-const PROBE = 1024;
-/** Reads of up to this many bytes are carved from slabs of this size. */
-const SMALL_SLAB = 1024;
+const SMALL = 1024;
 /** A small slab with less room than this is replaced by a new one. */
 const MIN_ROOM = 256;
 /** How much larger each read is than the last one, while reads fill. */
@@ -160,9 +159,9 @@ const COALESCE = 64 * 1024;
 const FLUSH_TURNS = 4;
 
 /**
- * The largest `readSize` accepted: 16 MiB. A read allocates up to four times
- * its size for a bulk transfer, so a larger value only costs memory (and a
- * huge one fails to allocate).
+ * The largest `readSize` accepted: 16 MiB. A bulk transfer's reads each
+ * take a slab of up to `readSize` bytes, so a larger value only costs memory
+ * (and a huge one fails to allocate).
  *
  * @example The largest read size is accepted, one byte more is not
  * ```ts
@@ -325,6 +324,8 @@ export function checkSocketTransportOptions(
 export class SocketTransport extends Transport<ProtocolInterface> {
   #conn: Deno.Conn;
   #readSize: number;
+  /** `SMALL`, or `readSize` if smaller: a probe read, and a small slab. */
+  #small: number;
   #high = DEFAULT_HIGH;
   #low = DEFAULT_HIGH / 4;
 
@@ -376,7 +377,9 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     super(conn, protocol, resolved.onError);
     this.#conn = conn;
     this.#readSize = resolved.readSize;
-    this.#want = resolved.readSize < PROBE ? resolved.readSize : PROBE;
+    this.#small = this.#want = resolved.readSize < SMALL
+      ? resolved.readSize
+      : SMALL;
     if (resolved.limits !== undefined) {
       this.#high = resolved.limits.high;
       this.#low = resolved.limits.low;
@@ -668,17 +671,16 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     let slab = this.#slab;
     let offset = this.#offset;
     let room = slab === undefined ? 0 : slab.byteLength - offset;
-    if (want > SMALL_SLAB) {
-      if (room < want) {
-        slab = this.#slab = new ArrayBuffer(want);
-        offset = this.#offset = 0;
-        room = want;
-      }
-    } else if (room < MIN_ROOM || slab!.byteLength > SMALL_SLAB) {
-      const size = this.#readSize < SMALL_SLAB ? this.#readSize : SMALL_SLAB;
-      slab = this.#slab = new ArrayBuffer(size);
+    if (want > SMALL) {
+      // A large window always has a slab of its own: the last one was
+      // filled (so the window grew) or was small.
+      slab = this.#slab = new ArrayBuffer(want);
       offset = this.#offset = 0;
-      room = size;
+      room = want;
+    } else if (room < MIN_ROOM || slab!.byteLength > SMALL) {
+      slab = this.#slab = new ArrayBuffer(this.#small);
+      offset = this.#offset = 0;
+      room = this.#small;
     }
     return new Uint8Array(slab!, offset, want < room ? want : room);
   }
@@ -693,7 +695,7 @@ export class SocketTransport extends Transport<ProtocolInterface> {
     const length = window.length;
     const want = this.#want;
     if (n < length) {
-      this.#want = this.#readSize < PROBE ? this.#readSize : PROBE;
+      this.#want = this.#small;
     } else if (length === want && want < this.#readSize) {
       this.#want = want * GROWTH < this.#readSize
         ? want * GROWTH
