@@ -169,8 +169,8 @@ export class Request<T = unknown> implements Encodable {
    * @returns The bytes.
    */
   encode(): Uint8Array {
-    const data = this.#data ?? new Uint8Array(0);
-    return typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const data = this.#data ?? EMPTY;
+    return typeof data === "string" ? ENCODER.encode(data) : data;
   }
 }
 
@@ -225,6 +225,9 @@ function checkTls(tls: unknown): boolean | TlsClientOptions | undefined {
 }
 
 /** A request's event names: a consumer's, from their one list. */
+const ENCODER = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
 const REQUEST_EVENT_NAMES: readonly string[] = [
   ...CONSUMER_EVENTS.oneTime,
   ...CONSUMER_EVENTS.manyTimes,
