@@ -22,6 +22,7 @@ import {
   RespScanner,
   type RespValue,
 } from "./resp.ts";
+import { checkOptions, describe } from "./options.ts";
 
 export { RedisError, type RespArgument, type RespValue };
 
@@ -140,15 +141,6 @@ class ReplyConsumer extends ProtocolConsumer<Request<RespValue>, RespValue> {
   #finish(value: RespValue): void {
     if (value instanceof RedisError) this.finished(undefined, value);
     else this.finished(this.#copy ? own(value) : value);
-  }
-}
-
-/** Checks that `options` is an object. */
-function checkOptions(options: unknown): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot use options "${String(options)}": it must be an object`,
-    );
   }
 }
 
@@ -305,9 +297,7 @@ export class RedisClient extends Client {
     const copy = options.copyBulk ?? true;
     if (typeof copy !== "boolean") {
       throw new TypeError(
-        `Cannot use copyBulk "${String(copy)}"${
-          typeof copy === "string" ? " (a string)" : ""
-        }: it must be a boolean`,
+        `Cannot use copyBulk ${describe(copy)}: it must be a boolean`,
       );
     }
     super({

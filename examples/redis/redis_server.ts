@@ -14,6 +14,7 @@ import {
   Server,
   type ServerOptions,
 } from "@pulsar/net";
+import { checkLimit } from "./options.ts";
 import { ReplyBuffer } from "./reply_buffer.ts";
 import { RequestReader, type RequestReaderOptions } from "./request_reader.ts";
 import { RedisStore } from "./store.ts";
@@ -188,8 +189,18 @@ export class RedisServer extends Server {
    */
   constructor(options: RedisServerOptions = {}) {
     const limits: RequestReaderOptions = {
-      maxBulkLength: checkLimit("maxBulkLength", options.maxBulkLength),
-      maxArguments: checkLimit("maxArguments", options.maxArguments),
+      maxBulkLength: checkLimit(
+        "maxBulkLength",
+        options.maxBulkLength,
+        undefined,
+        1,
+      ),
+      maxArguments: checkLimit(
+        "maxArguments",
+        options.maxArguments,
+        undefined,
+        1,
+      ),
     };
     if (options.store !== undefined && !(options.store instanceof RedisStore)) {
       throw new TypeError(
@@ -207,19 +218,4 @@ export class RedisServer extends Server {
     });
     this.store = store;
   }
-}
-
-function checkLimit(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot use ${name} "${String(value)}": it must be a number`,
-    );
-  }
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(
-      `Cannot use ${name} "${value}": it must be an integer of 1 or more`,
-    );
-  }
-  return value;
 }

@@ -7,6 +7,7 @@
  */
 
 import { ChunkReader, ProtocolError } from "@pulsar/net";
+import { checkLimit, checkOptions, describe } from "./options.ts";
 
 /** An error reply (`-ERR ...`): the server's message. */
 export class RedisError extends Error {
@@ -64,47 +65,23 @@ export const DEFAULT_MAX_BULK_LENGTH: number = 512 * 1024 * 1024;
 /** Redis's own limit on the elements of a request: 1M. */
 export const DEFAULT_MAX_ARRAY_LENGTH: number = 1024 * 1024;
 
-/** A limit option, checked: an integer of 0 or more, or the default. */
-function checkLimit(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot use ${name} ${describe(value)}: it must be an integer`,
-    );
-  }
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(
-      `Cannot use ${name} ${describe(value)}: it must be an integer of 0 ` +
-        "or more",
-    );
-  }
-  return value;
-}
-
 /** The limits of `options`, checked: `[maxBulkLength, maxArrayLength]`. */
 function checkLimits(options: RespParserOptions): [number, number] {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `Cannot use options ${describe(options)}: it must be an object`,
-    );
-  }
+  checkOptions(options);
   return [
-    checkLimit("maxBulkLength", options.maxBulkLength, DEFAULT_MAX_BULK_LENGTH),
+    checkLimit(
+      "maxBulkLength",
+      options.maxBulkLength,
+      DEFAULT_MAX_BULK_LENGTH,
+      0,
+    ),
     checkLimit(
       "maxArrayLength",
       options.maxArrayLength,
       DEFAULT_MAX_ARRAY_LENGTH,
+      0,
     ),
   ];
-}
-
-/** Quotes a value for a message, as the module's own messages do. */
-function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value}" (a string)`;
-  if (typeof value === "object" && value !== null) {
-    return `an object (${value.constructor?.name ?? "no prototype"})`;
-  }
-  return typeof value === "function" ? "a function" : `"${String(value)}"`;
 }
 
 /** An array being filled, while its elements arrive. */
