@@ -23,12 +23,15 @@ import type { ReplyBuffer } from "./reply_buffer.ts";
 /** A stored value: a string or a list. */
 type Value = Bytes | ListValue;
 
-/** A command's handler: reads its arguments, writes its reply. */
+/**
+ * A command's handler: reads its arguments, writes its reply, and may ask
+ * the connection to close after it.
+ */
 type Handler = (
   store: RedisStore,
   args: Uint8Array[],
   out: ReplyBuffer,
-) => void;
+) => After | void;
 
 /** A command: its arity as Redis counts it (negative: at least), its handler. */
 interface Command {
@@ -117,12 +120,7 @@ export class RedisStore {
       out.error(arityError(command.name));
       return undefined;
     }
-    if (command.run === QUIT.run) {
-      out.simple("OK");
-      return "close";
-    }
-    command.run(this, args, out);
-    return undefined;
+    return command.run(this, args, out) ?? undefined;
   }
 
   /** The value of `key`, unless missing or expired (then dropped). */
@@ -184,7 +182,13 @@ export class RedisStore {
 // ---------------------------------------------------------------------------
 // Commands
 
-const QUIT: Command = { arity: -1, run: () => {} };
+const QUIT: Command = {
+  arity: -1,
+  run: (_store, _args, out) => {
+    out.simple("OK");
+    return "close";
+  },
+};
 
 const COMMANDS: [string, Command][] = [
   ["ping", {
