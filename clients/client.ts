@@ -586,7 +586,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
     flight.reused = isReused(connection);
     let consumer: ProtocolConsumer;
     try {
-      flight.starting = true;
       consumer = this.#startConsumer(connection, flight.request, flight);
     } catch (error) {
       // The consumer could not be built or set (a throwing factory): the
@@ -596,7 +595,6 @@ export class Client extends Producer<ClientEvents, "finish"> {
       return;
     }
     flight.consumer = consumer;
-    flight.starting = false;
     // Finished already: a preRequest hook or startRequest() failed, or the
     // request needs no answer.
     flight.startFailed = consumer.hasFinished;
@@ -1026,11 +1024,10 @@ class Flight implements FinishWatcher {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   connection!: Connection;
+  /** Set once the consumer's `start()` has returned. */
   consumer!: ProtocolConsumer;
   /** Whether the connection had served or was serving other requests. */
   reused = false;
-  /** Whether the consumer is in `start()`. */
-  starting = false;
   /** Whether the consumer finished while it started. */
   startFailed = false;
   /** Whether the consumer has finished, with `result` or `error`. */
@@ -1058,7 +1055,7 @@ class Flight implements FinishWatcher {
     this.result = result;
     this.error = error;
     // Finished while it started: its client looks once start() returned.
-    if (!this.starting) this.#landed(this);
+    if (this.consumer !== undefined) this.#landed(this);
   }
 }
 
