@@ -15,7 +15,7 @@ import {
 } from "../mod.ts";
 import { Connection } from "../protocols/connection.ts";
 import { connect } from "../transports/connect.ts";
-import { concat, decoder, encoder } from "./_helpers.ts";
+import { closeQuietly, concat, decoder, encoder } from "./_helpers.ts";
 
 /** The end of every message. */
 export const SEPARATOR: Uint8Array = encoder.encode("\r\n\r\n");
@@ -152,11 +152,7 @@ export function keepingListener(): {
       listener.close();
       await accepting;
       for (const peer of peers) {
-        try {
-          peer.close();
-        } catch {
-          // The test closed it already.
-        }
+        closeQuietly(peer);
       }
     },
   };

@@ -221,6 +221,15 @@ export async function startDeno(args: string[]): Promise<Listening> {
   };
 }
 
+/** Closes `resource`, which may have been closed already. */
+export function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // Closed already.
+  }
+}
+
 /** The resident memory of process `pid`, in KiB. */
 export function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);

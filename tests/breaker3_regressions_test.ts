@@ -13,7 +13,7 @@ import {
   type RequestAddress,
   Server,
 } from "../mod.ts";
-import { bounded, encoder } from "./_helpers.ts";
+import { bounded, closeQuietly, encoder } from "./_helpers.ts";
 import { EchoConsumer, TestClient } from "./_fixtures.ts";
 
 /** A client consumer that writes its request, then throws `thrown`. */
@@ -103,11 +103,7 @@ function recordingEcho(delay: number): {
           // Reset by the client.
         } finally {
           conns.delete(conn);
-          try {
-            conn.close();
-          } catch {
-            // Closed already.
-          }
+          closeQuietly(conn);
         }
       })());
     }
@@ -119,11 +115,7 @@ function recordingEcho(delay: number): {
       for (const timer of timers) clearTimeout(timer);
       listener.close();
       for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Closed already.
-        }
+        closeQuietly(conn);
       }
       await accepting.catch(() => {});
       await Promise.all(serving);

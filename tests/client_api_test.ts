@@ -9,7 +9,7 @@ import { DatagramClient } from "../clients/datagram_client.ts";
 import { Request, type RequestEvents } from "../clients/request.ts";
 import { ProtocolError } from "../errors.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { waitFor } from "./_helpers.ts";
+import { closeQuietly, waitFor } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -51,11 +51,7 @@ function textServer() {
       // Reset or closed by the test: this connection is over.
     } finally {
       conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+      closeQuietly(conn);
     }
   };
   const accepting = (async () => {

@@ -30,6 +30,7 @@ import {
 } from "./_fixtures.ts";
 import {
   certs,
+  closeQuietly,
   concat,
   decoder,
   encoder,
@@ -104,11 +105,7 @@ function recordingServer(
       listener.close();
       await accepting;
       for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
+        closeQuietly(conn);
       }
       await Promise.all(serving);
     },

@@ -19,7 +19,13 @@ import {
 } from "../errors.ts";
 import { Connection } from "../protocols/connection.ts";
 import { ProtocolConsumer } from "../protocols/protocol_consumer.ts";
-import { decoder, encoder, startResetPeer, waitFor } from "./_helpers.ts";
+import {
+  closeQuietly,
+  decoder,
+  encoder,
+  startResetPeer,
+  waitFor,
+} from "./_helpers.ts";
 import { connectTo, keepingListener } from "./_fixtures.ts";
 
 /** Reads one answer line ("...\n"), possibly over several reads. */
@@ -47,11 +53,7 @@ async function serve(
   } catch {
     // The client went away.
   } finally {
-    try {
-      conn.close();
-    } catch {
-      // Closed by the handler.
-    }
+    closeQuietly(conn);
   }
 }
 

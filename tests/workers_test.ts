@@ -25,7 +25,14 @@ import {
   WorkerSupervisor,
 } from "../mod.ts";
 import { EchoServerConsumer } from "../examples/echo/echo.ts";
-import { bounded, certs, decoder, encoder, waitFor } from "./_helpers.ts";
+import {
+  bounded,
+  certs,
+  closeQuietly,
+  decoder,
+  encoder,
+  waitFor,
+} from "./_helpers.ts";
 import { echo } from "./_fixtures.ts";
 
 const ECHO = new URL("./worker_modules/echo.ts", import.meta.url);
@@ -67,11 +74,7 @@ async function connectMany(
 function closeAll(byWorker: Map<number, Deno.Conn[]>): void {
   for (const conns of byWorker.values()) {
     for (const conn of conns) {
-      try {
-        conn.close();
-      } catch {
-        // Closed by the test.
-      }
+      closeQuietly(conn);
     }
   }
 }
